@@ -1,0 +1,162 @@
+"""Layer lookup and cached (layer output, logits) sub-models."""
+
+from __future__ import annotations
+
+import warnings
+import weakref
+
+import keras
+from keras import ops
+
+_FEATURE_MODELS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+class _LinearHead(keras.layers.Layer):
+    """Re-applies a Dense layer's kernel and bias without its activation (shared weights)."""
+
+    def __init__(self, dense: keras.layers.Dense, **kwargs):
+        super().__init__(**kwargs)
+        self.dense = dense
+
+    def call(self, inputs):
+        logits = ops.matmul(inputs, self.dense.kernel)
+        return logits + self.dense.bias if self.dense.use_bias else logits
+
+
+def _is_softmax(layer: keras.layers.Layer) -> bool:
+    if isinstance(layer, keras.layers.Softmax):
+        return True
+    activation = getattr(layer, "activation", None)
+    return activation is not None and getattr(activation, "__name__", "") == "softmax"
+
+
+def logits_output(model: keras.Model):
+    """The symbolic logits of `model`: the input of a final softmax, or the output itself.
+
+    A final Dense with `activation="softmax"` is re-applied without it (shared weights).
+    """
+    last = model.layers[-1]
+    if isinstance(last, keras.layers.Softmax) or (
+        isinstance(last, keras.layers.Activation) and _is_softmax(last)
+    ):
+        return last.input
+    if isinstance(last, keras.layers.Dense) and _is_softmax(last):
+        return _LinearHead(last, name="emolens_logits")(last.input)
+    if _is_softmax(last):
+        warnings.warn(
+            f"Model {model.name!r} ends in a softmax that emolens cannot bypass; gradients are "
+            "taken on probabilities, which saturate. End the model in Dense + Softmax layer.",
+            stacklevel=3,
+        )
+    return model.outputs[0]
+
+
+def _has_spatial_output(layer: keras.layers.Layer) -> bool:
+    try:
+        shape = layer.output.shape
+    except (AttributeError, ValueError):
+        return False
+    return len(shape) == 4
+
+
+def _walk(model: keras.Model, prefix: str = ""):
+    """Yield (qualified name, layer, owning model) for every layer, nested models included."""
+    for layer in model.layers:
+        name = prefix + layer.name
+        yield name, layer, model
+        if isinstance(layer, keras.Model):
+            yield from _walk(layer, name + "/")
+
+
+def spatial_layers(model: keras.Model) -> list[str]:
+    """Names of layers with (N, h, w, K) output, nested ones as 'outer/inner', input first."""
+    return [
+        name
+        for name, layer, _ in _walk(model)
+        if _has_spatial_output(layer)
+        and not isinstance(layer, (keras.layers.InputLayer, keras.Model))
+    ]
+
+
+def find_layer(model: keras.Model, layer: str) -> tuple[str, keras.layers.Layer]:
+    """Look up `layer` by plain or qualified ('outer/inner') name, nested models included.
+
+    Raises:
+        ValueError: no such layer; the message lists the layers with spatial output.
+    """
+    for name, found, _ in _walk(model):
+        if name == layer or found.name == layer:
+            return name, found
+    raise ValueError(
+        f"Layer {layer!r} is not in model {model.name!r}. "
+        f"Layers with spatial output: {', '.join(spatial_layers(model)) or 'none'}."
+    )
+
+
+def resolve_layer(model: keras.Model, layer: str | None) -> str:
+    """Qualified name of `layer`, or of the last layer with spatial output when None.
+
+    Raises:
+        ValueError: `layer` is unknown or not spatial, or the model has no spatial layer.
+    """
+    candidates = spatial_layers(model)
+    if layer is None:
+        if not candidates:
+            raise ValueError(
+                f"Model {model.name!r} has no layer with (N, h, w, K) output to explain. "
+                "CAM methods need a convolutional layer; try 'saliency' or 'occlusion'."
+            )
+        return candidates[-1]
+    name, _ = find_layer(model, layer)
+    if name not in candidates:
+        raise ValueError(
+            f"Layer {layer!r} of model {model.name!r} has no spatial (N, h, w, K) output. "
+            f"Layers with spatial output: {', '.join(candidates)}."
+        )
+    return name
+
+
+def _nested_outputs(model: keras.Model, path: list[str]):
+    """Rebuild `model` so a layer inside nested models is an output: (acts, model outputs)."""
+    inner = model.get_layer(path[0])
+    if len(path) == 1:
+        return inner.output, model.outputs
+    captured = {}
+    inner_acts, inner_outs = _nested_outputs(inner, path[1:])
+    inner_feat = keras.Model(inner.inputs, [inner_acts, *inner_outs])
+
+    def operation_fn(operation):
+        if operation is not inner:
+            return operation
+
+        def call(*args, **kwargs):
+            kwargs.pop("training", None)
+            acts, *outs = inner_feat(*args, **kwargs)
+            captured["acts"] = acts
+            return outs[0] if len(outs) == 1 else outs
+
+        return call
+
+    outputs = model._run_through_graph(model.inputs, operation_fn=operation_fn)
+    outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+    return captured["acts"], list(outputs)
+
+
+def feature_model(model: keras.Model, layer: str | None = None) -> keras.Model:
+    """Cached sub-model mapping images to [layer output (N,h,w,K), logits (N,num_classes)].
+
+    Built once per (model, layer). `layer=None` picks the last spatial layer.
+    """
+    name = resolve_layer(model, layer)
+    cache = _FEATURE_MODELS.setdefault(model, {})
+    if name not in cache:
+        path = name.split("/")
+        if len(path) == 1:
+            acts = model.get_layer(name).output
+            head = keras.Model(model.inputs, logits_output(model))
+            cache[name] = keras.Model(model.inputs, [acts, head.outputs[0]])
+        else:
+            acts, outputs = _nested_outputs(model, path)
+            rebuilt = keras.Model(model.inputs, outputs)
+            cache[name] = keras.Model(model.inputs, [acts, logits_output(rebuilt)])
+    return cache[name]

@@ -1,0 +1,28 @@
+"""Map post-processing: [0, 1] scaling and resizing to the image grid."""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+from explain.types import Maps
+
+
+def to_unit_range(maps: np.ndarray) -> Maps:
+    """Divide each map by its own maximum after ReLU: (N, ...) -> same, float32 in [0, 1].
+
+    An all-zero (or all-negative) map stays zeros, never NaN.
+    """
+    maps = np.maximum(np.asarray(maps, dtype=np.float32), 0.0)
+    peak = maps.reshape(maps.shape[0], -1).max(axis=1)
+    scale = np.where(peak > 0, peak, 1.0).astype(np.float32)
+    return (maps / scale.reshape((-1,) + (1,) * (maps.ndim - 1))).astype(np.float32)
+
+
+def resize_maps(maps: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Bilinear resize (N, h, w) -> (N, H, W) float32, half-pixel centres (no align_corners)."""
+    maps = np.asarray(maps, dtype=np.float32)
+    if maps.shape[1:3] == tuple(size):
+        return maps
+    resized = tf.image.resize(maps[..., None], size, method="bilinear")
+    return resized.numpy()[..., 0].astype(np.float32)

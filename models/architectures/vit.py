@@ -1,0 +1,69 @@
+"""A small Vision Transformer (Dosovitskiy et al. 2021) that exposes its attention.
+
+Every block's attention probabilities are the output of a layer named `attn_probs_{i}`
+(shape (N, heads, T, T), token 0 is the class token), so `explain` can read and
+differentiate them without hooks.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from models.architectures._common import model_input
+from models.layers import ClassToken, PositionEmbedding, gelu_tanh
+
+
+def _block(tokens, dim: int, heads: int, mlp_dim: int, dropout: float, i: int):
+    x = layers.LayerNormalization(epsilon=1e-6, name=f"block{i}_ln1")(tokens)
+    attended, probs = layers.MultiHeadAttention(
+        heads, dim // heads, name=f"block{i}_attn"
+    )(x, x, return_attention_scores=True)
+    probs = layers.Identity(name=f"attn_probs_{i}")(probs)  # (N, heads, T, T)
+    attended = layers.Dropout(dropout, name=f"block{i}_attn_drop")(attended)
+    tokens = layers.Add(name=f"block{i}_res1")([tokens, attended])
+    x = layers.LayerNormalization(epsilon=1e-6, name=f"block{i}_ln2")(tokens)
+    x = layers.Dense(mlp_dim, activation=gelu_tanh, name=f"block{i}_mlp1")(x)
+    x = layers.Dropout(dropout, name=f"block{i}_mlp_drop")(x)
+    x = layers.Dense(dim, name=f"block{i}_mlp2")(x)
+    return layers.Add(name=f"block{i}_out")([tokens, x]), probs
+
+
+def build_vit(
+    input_shape=(48, 48, 1),
+    num_classes: int = 3,
+    patch_size: int = 4,
+    dim: int = 192,
+    depth: int = 6,
+    heads: int = 6,
+    mlp_dim: int = 384,
+    dropout: float = 0.1,
+) -> keras.Model:
+    """ViT with a class token; 48x48 and patch 4 give 144 patches + 1 token; ~1.9M params.
+
+    Raises:
+        ValueError: the image size is not a multiple of `patch_size`, or `dim % heads != 0`.
+    """
+    height, width = input_shape[:2]
+    if height % patch_size or width % patch_size:
+        raise ValueError(
+            f"Image size {height}x{width} is not a multiple of patch_size={patch_size}. "
+            "Use patch 4 or 6 for 48x48 faces."
+        )
+    if dim % heads:
+        raise ValueError(f"dim={dim} must be divisible by heads={heads}.")
+    images = model_input(input_shape)
+    x = layers.Conv2D(dim, patch_size, strides=patch_size, name="patch_embed")(images)
+    grid = (height // patch_size) * (width // patch_size)
+    x = layers.Reshape((grid, dim), name="patch_tokens")(x)
+    x = ClassToken(name="cls_token")(x)
+    x = PositionEmbedding(name="pos_embed")(x)
+    x = layers.Dropout(dropout, name="embed_drop")(x)
+    for i in range(depth):
+        x, _ = _block(x, dim, heads, mlp_dim, dropout, i)
+    x = layers.LayerNormalization(epsilon=1e-6, name="final_ln")(x)
+    cls = layers.Cropping1D((0, grid), name="cls_output")(x)  # (N, 1, dim)
+    cls = layers.Flatten(name="cls_flat")(cls)
+    logits = layers.Dense(num_classes, name="logits")(cls)
+    probs = layers.Softmax(name="probs")(logits)
+    return keras.Model(images, probs, name="vit")
