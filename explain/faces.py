@@ -1,0 +1,236 @@
+"""Face pipeline for arbitrary photos: safe decode -> detect -> crop -> gray -> resize."""
+
+from __future__ import annotations
+
+import functools
+import os
+import threading
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+CASCADE_FILE = "haarcascade_frontalface_default.xml"
+DETECT_MAX_SIDE = 1024  # photos are shrunk to this longest side before detection (speed)
+_CASCADE_LOCK = threading.Lock()  # detectMultiScale on one shared classifier is not thread-safe
+
+
+def decode_image(data: bytes | bytearray | memoryview | str | os.PathLike) -> np.ndarray:
+    """Decode an image file (bytes or path) into an RGB pixel array.
+
+    Decoding goes through `cv2.imdecode` on the raw bytes, so file names with any
+    characters work and nothing but pixels comes back: EXIF and other metadata are
+    dropped (the EXIF orientation is applied first, so phone photos come out upright);
+    alpha is dropped; 16-bit images become 8-bit.
+
+    Args:
+        data: encoded image bytes, or the path of an image file (JPEG, PNG, BMP,
+            WebP, TIFF, PPM/PGM and the other formats OpenCV reads).
+
+    Returns:
+        uint8 (H, W, 3), RGB.
+
+    Raises:
+        FileNotFoundError: `data` is a path that does not exist.
+        TypeError: `data` is neither bytes nor a path.
+        ValueError: the bytes are empty, corrupt or not an image format OpenCV reads.
+    """
+    source, raw = _read_bytes(data)
+    if not raw:
+        raise ValueError(f"Cannot decode {source}: it is empty (0 bytes).")
+    try:
+        bgr = cv2.imdecode(np.frombuffer(raw, dtype=np.uint8), cv2.IMREAD_COLOR)
+    except cv2.error as error:  # e.g. images over OpenCV's pixel limit
+        raise ValueError(f"Cannot decode {source}: {error.err or error}.") from error
+    if bgr is None or bgr.size == 0:
+        raise ValueError(
+            f"Cannot decode {source} ({len(raw)} bytes, starting {bytes(raw[:8])!r}): "
+            "corrupt, truncated or not an image. Use a JPEG, PNG, BMP, WebP or TIFF file."
+        )
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+def _read_bytes(data: object) -> tuple[str, bytes]:
+    """(description for errors, raw bytes) of bytes-like or path input."""
+    if isinstance(data, bytes | bytearray | memoryview):
+        return "the image bytes", bytes(data)
+    if isinstance(data, str | os.PathLike):
+        path = Path(data)
+        if not path.is_file():
+            raise FileNotFoundError(f"Image file {str(path)!r} not found (or not a file).")
+        return f"image file {str(path)!r}", path.read_bytes()
+    raise TypeError(
+        f"decode_image expects encoded bytes or a file path; got {type(data).__name__}. "
+        "For an array that is already decoded, pass it to prepare_faces directly."
+    )
+
+
+@functools.cache
+def _cascade() -> cv2.CascadeClassifier:
+    """OpenCV's bundled frontal-face Haar cascade, loaded once."""
+    path = Path(cv2.data.haarcascades) / CASCADE_FILE
+    classifier = cv2.CascadeClassifier(str(path))
+    if classifier.empty():
+        raise RuntimeError(
+            f"Could not load the Haar cascade {str(path)!r}. Install opencv-python-headless 4.x "
+            "(OpenCV 5 wheels ship no Haar cascades)."
+        )
+    return classifier
+
+
+def detect_faces(image: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """Frontal faces in one image, largest first (OpenCV Haar cascade).
+
+    Args:
+        image: (H, W), (H, W, 1) or (H, W, 3) RGB; uint8, or float in [0, 1].
+
+    Returns:
+        A list of (x, y, w, h) boxes in pixels of `image`; empty if no face is found.
+
+    Reference: Viola & Jones, Rapid object detection using a boosted cascade of simple
+    features, CVPR 2001.
+    """
+    gray = _to_gray_uint8(_as_image(image))
+    height, width = gray.shape
+    scale = min(1.0, DETECT_MAX_SIDE / max(height, width))
+    if scale < 1.0:
+        small = (round(width * scale), round(height * scale))
+        gray = cv2.resize(gray, small, interpolation=cv2.INTER_AREA)
+    min_side = max(24, min(gray.shape) // 20)
+    with _CASCADE_LOCK:
+        found = _cascade().detectMultiScale(
+            gray, scaleFactor=1.1, minNeighbors=5, minSize=(min_side, min_side)
+        )
+    boxes = [tuple(round(v / scale) for v in box) for box in np.asarray(found).reshape(-1, 4)]
+    return sorted(boxes, key=lambda box: -box[2] * box[3])
+
+
+def prepare_faces(
+    image_or_images: np.ndarray | Sequence[np.ndarray] | bytes | str | os.PathLike,
+    size: int = 48,
+    channels: int = 1,
+    margin: float = 0.2,
+    whole_image_fallback: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Model-ready face crops from photos: detect -> crop with margin -> gray -> resize.
+
+    One image gives every face found in it, largest first. A sequence of images (or an
+    (N, H, W, C) array) gives the largest face of each, so `faces[i]` comes from image i.
+
+    Args:
+        image_or_images: one image ((H, W) or (H, W, C) array, uint8 or float [0, 1];
+            encoded bytes; or a file path), or a sequence / 4-D array of images.
+        size: side of the square output crops.
+        channels: 1 (gray) or 3 (RGB).
+        margin: extra border around each detected box, as a fraction of its side.
+        whole_image_fallback: where no face is found, use the whole image (resized,
+            with a warning) instead of raising.
+
+    Returns:
+        faces: float32 (N, size, size, channels) in [0, 1].
+        boxes: int64 (N, 4) crop boxes (x, y, w, h) in pixels of the source image,
+            margin included and clipped to the image.
+
+    Raises:
+        ValueError: no face found (and no fallback), bad `channels`/`size`, or an
+            image that is not (H, W) / (H, W, C).
+    """
+    if channels not in (1, 3):
+        raise ValueError(f"channels must be 1 (gray) or 3 (RGB); got {channels}.")
+    if size < 1:
+        raise ValueError(f"size must be a positive number of pixels; got {size}.")
+    images, is_batch = _as_image_list(image_or_images)
+    faces, boxes = [], []
+    for index, image in enumerate(images):
+        found = detect_faces(image)
+        if not found:
+            found = [_no_face(image, index if is_batch else None, whole_image_fallback)]
+        else:
+            found = [_with_margin(box, margin, image.shape[:2]) for box in found]
+        for x, y, w, h in found[:1] if is_batch else found:
+            faces.append(_crop_resize(image[y : y + h, x : x + w], size, channels))
+            boxes.append((x, y, w, h))
+    return np.stack(faces), np.asarray(boxes, dtype=np.int64).reshape(-1, 4)
+
+
+def _as_image_list(images: object) -> tuple[list[np.ndarray], bool]:
+    """Split the input into (H, W, C) arrays; True when the caller passed a batch."""
+    if isinstance(images, bytes | bytearray | memoryview | str | os.PathLike):
+        return [decode_image(images)], False
+    if isinstance(images, np.ndarray) and images.ndim == 4:
+        return [_as_image(image) for image in images], True
+    if isinstance(images, list | tuple):
+        return [
+            decode_image(image) if not isinstance(image, np.ndarray) else _as_image(image)
+            for image in images
+        ], True
+    return [_as_image(images)], False
+
+
+def _as_image(image: object) -> np.ndarray:
+    """One image as uint8 (H, W, 1 or 3)."""
+    array = np.asarray(image)
+    if array.ndim == 2:
+        array = array[..., None]
+    if array.ndim != 3 or array.shape[-1] not in (1, 3, 4) or min(array.shape[:2]) < 1:
+        raise ValueError(
+            f"Expected an image shaped (H, W), (H, W, 1), (H, W, 3) or (H, W, 4); got "
+            f"{array.shape}. For a batch pass an (N, H, W, C) array or a list of images."
+        )
+    if array.shape[-1] == 4:
+        array = array[..., :3]
+    if array.dtype != np.uint8:
+        if array.size and float(array.max()) > 1.0 + 1e-3:
+            raise ValueError(
+                f"Float images must have values in [0, 1]; got max {float(array.max()):.3g}. "
+                "Pass uint8 images or divide by 255."
+            )
+        array = np.rint(np.clip(array, 0.0, 1.0) * 255.0).astype(np.uint8)
+    return array
+
+
+def _to_gray_uint8(image: np.ndarray) -> np.ndarray:
+    """(H, W, 1 or 3) uint8 -> (H, W) uint8."""
+    if image.shape[-1] == 1:
+        return np.ascontiguousarray(image[..., 0])
+    return cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2GRAY)
+
+
+def _with_margin(box: tuple, margin: float, shape: tuple[int, int]) -> tuple[int, int, int, int]:
+    """Square box grown by `margin` of its side, clipped to the image, kept square."""
+    x, y, w, h = box
+    height, width = shape
+    side = min(round(max(w, h) * (1.0 + 2.0 * margin)), height, width)
+    left = min(max(round(x + w / 2 - side / 2), 0), width - side)
+    top = min(max(round(y + h / 2 - side / 2), 0), height - side)
+    return left, top, side, side
+
+
+def _no_face(image: np.ndarray, index: int | None, fallback: bool) -> tuple[int, int, int, int]:
+    """The whole-image box when `fallback`, else the "no face" error."""
+    height, width = image.shape[:2]
+    which = "the image" if index is None else f"image {index}"
+    if not fallback:
+        raise ValueError(
+            f"No face found in {which} ({height}x{width}). Pass whole_image_fallback=True "
+            "to use the whole image, or crop the face first."
+        )
+    warnings.warn(
+        f"No face found in {which} ({height}x{width}); using the whole image.", stacklevel=3
+    )
+    return 0, 0, width, height
+
+
+def _crop_resize(crop: np.ndarray, size: int, channels: int) -> np.ndarray:
+    """uint8 (h, w, C) crop -> float32 (size, size, channels) in [0, 1]."""
+    if channels == 1:
+        pixels = _to_gray_uint8(crop)
+    else:
+        pixels = np.repeat(crop, 3, axis=-1) if crop.shape[-1] == 1 else crop
+    resized = cv2.resize(np.ascontiguousarray(pixels), (size, size), interpolation=cv2.INTER_AREA)
+    return resized.reshape(size, size, channels).astype(np.float32) / 255.0
+
+
+__all__ = ["decode_image", "detect_faces", "prepare_faces"]

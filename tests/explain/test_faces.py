@@ -1,0 +1,145 @@
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from matplotlib import cbook
+
+from explain import faces
+from explain.faces import decode_image, detect_faces, prepare_faces
+
+GRACE_HOPPER = Path(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
+
+
+@pytest.fixture(scope="module")
+def hopper() -> np.ndarray:
+    return decode_image(GRACE_HOPPER)
+
+
+def test_decode_image_reads_path_and_bytes_as_rgb(hopper):
+    assert hopper.shape == (600, 512, 3)
+    assert hopper.dtype == np.uint8
+    from_bytes = decode_image(GRACE_HOPPER.read_bytes())
+    np.testing.assert_array_equal(from_bytes, hopper)
+    bgr = cv2.imread(str(GRACE_HOPPER))
+    np.testing.assert_array_equal(hopper, bgr[..., ::-1])
+
+
+def test_decode_image_round_trips_png_and_drops_alpha(tmp_path):
+    rgba = np.random.default_rng(0).integers(0, 256, (20, 30, 4), dtype=np.uint8)
+    path = tmp_path / "weird name é.png"
+    path.write_bytes(cv2.imencode(".png", rgba)[1].tobytes())
+    rgb = decode_image(path)
+    np.testing.assert_array_equal(rgb, rgba[..., 2::-1])
+
+
+@pytest.mark.parametrize(
+    ("data", "match"),
+    [
+        (b"", "empty"),
+        (b"this is a text file, not a picture", "corrupt, truncated or not an image"),
+        (b"\xff\xd8\xff\xe0" + b"\x00" * 50, "corrupt, truncated or not an image"),
+    ],
+)
+def test_decode_image_rejects_bad_bytes(data, match):
+    with pytest.raises(ValueError, match=match):
+        decode_image(data)
+
+
+def test_decode_image_rejects_truncated_file_and_missing_path(tmp_path):
+    truncated = tmp_path / "cut.jpg"
+    truncated.write_bytes(GRACE_HOPPER.read_bytes()[:300])
+    with pytest.raises(ValueError, match="cut.jpg"):
+        decode_image(truncated)
+    with pytest.raises(FileNotFoundError, match="missing.png"):
+        decode_image(tmp_path / "missing.png")
+    with pytest.raises(TypeError, match="already decoded"):
+        decode_image(np.zeros((4, 4), np.uint8))
+
+
+def test_detect_faces_finds_grace_hoppers_face(hopper):
+    boxes = detect_faces(hopper)
+    assert len(boxes) >= 1
+    x, y, w, h = boxes[0]
+    # Her face sits in the upper middle of the 512x600 portrait, about 220 px across.
+    assert 180 < x + w / 2 < 330
+    assert 120 < y + h / 2 < 300
+    assert 150 < w < 320 and 150 < h < 320
+    areas = [bw * bh for _, _, bw, bh in boxes]
+    assert areas == sorted(areas, reverse=True)
+
+
+def test_detect_faces_gives_same_face_on_a_large_photo(hopper):
+    big = cv2.resize(hopper, (2048, 2400), interpolation=cv2.INTER_LINEAR)
+    x, y, w, _ = detect_faces(big)[0]
+    x0, y0, w0, _ = detect_faces(hopper)[0]
+    assert abs((x + w / 2) / 4 - (x0 + w0 / 2)) < 20
+    assert abs(w / 4 - w0) < 40
+
+
+def test_cascade_is_loaded_once():
+    assert faces._cascade() is faces._cascade()
+
+
+def test_prepare_faces_crops_the_face_with_margin(hopper):
+    crops, boxes = prepare_faces(hopper)
+    assert crops.shape == (len(boxes), 48, 48, 1)
+    assert crops.dtype == np.float32
+    assert 0.0 <= crops.min() and crops.max() <= 1.0
+    x, y, w, h = boxes[0]
+    fx, fy, fw, fh = detect_faces(hopper)[0]
+    assert w == h == round(fw * 1.4)
+    assert x <= fx and y <= fy and x + w >= fx + fw and y + h >= fy + fh
+    gray = cv2.cvtColor(hopper, cv2.COLOR_RGB2GRAY)[y : y + h, x : x + w]
+    expected = cv2.resize(gray, (48, 48), interpolation=cv2.INTER_AREA) / 255.0
+    np.testing.assert_allclose(crops[0, ..., 0], expected, atol=1e-6)
+
+
+def test_prepare_faces_accepts_path_float_and_batches(hopper):
+    from_path, _ = prepare_faces(GRACE_HOPPER, size=64, channels=3)
+    assert from_path.shape[1:] == (64, 64, 3)
+    from_float, _ = prepare_faces(hopper.astype(np.float32) / 255.0)
+    np.testing.assert_allclose(from_float, prepare_faces(hopper)[0], atol=1e-6)
+    batch, boxes = prepare_faces([hopper, hopper[:, ::-1]])
+    assert batch.shape == (2, 48, 48, 1) and boxes.shape == (2, 4)
+    # The mirrored photo's face box is the mirror of the original one.
+    assert abs((512 - boxes[1, 0] - boxes[1, 2]) - boxes[0, 0]) < 20
+
+
+def test_prepare_faces_clips_the_margin_to_the_image(hopper):
+    corner = hopper[60:380, 100:420]  # face close to the edges: margin must be clipped
+    _, boxes = prepare_faces(corner, margin=1.0)
+    x, y, w, h = boxes[0]
+    assert x >= 0 and y >= 0 and x + w <= corner.shape[1] and y + h <= corner.shape[0]
+    assert w == h
+
+
+def test_prepare_faces_on_blank_image_raises_with_the_fix(hopper):
+    blank = np.full((100, 120, 3), 128, np.uint8)
+    with pytest.raises(ValueError, match=r"No face found in the image \(100x120\).*fallback"):
+        prepare_faces(blank)
+    with pytest.raises(ValueError, match=r"No face found in image 1 \(100x120\)"):
+        prepare_faces([hopper, blank])
+
+
+def test_prepare_faces_fallback_resizes_the_whole_image():
+    gradient = np.tile(np.linspace(0, 255, 120, dtype=np.float32), (100, 1)).astype(np.uint8)
+    with pytest.warns(UserWarning, match="No face found"):
+        crops, boxes = prepare_faces(gradient, size=32, whole_image_fallback=True)
+    np.testing.assert_array_equal(boxes, [[0, 0, 120, 100]])
+    expected = cv2.resize(gradient, (32, 32), interpolation=cv2.INTER_AREA) / 255.0
+    np.testing.assert_allclose(crops[0, ..., 0], expected, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("image", "kwargs", "match"),
+    [
+        (np.zeros((2, 3, 4, 5, 6)), {}, r"Expected an image shaped"),
+        (np.zeros((10, 10, 2)), {}, r"got \(10, 10, 2\)"),
+        (np.full((10, 10), 3.0), {}, r"values in \[0, 1\]"),
+        (np.zeros((10, 10)), {"channels": 2}, "channels must be 1"),
+    ],
+)
+def test_prepare_faces_rejects_bad_input(image, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        prepare_faces(image, **kwargs)
