@@ -160,3 +160,17 @@ def feature_model(model: keras.Model, layer: str | None = None) -> keras.Model:
             rebuilt = keras.Model(model.inputs, outputs)
             cache[name] = keras.Model(model.inputs, [acts, logits_output(rebuilt)])
     return cache[name]
+
+
+_LOGITS_MODELS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def logits_model(model: keras.Model) -> keras.Model:
+    """Cached sub-model mapping images (N, H, W, C) to logits (N, num_classes).
+
+    Built once per model; shares the model's weights.
+    """
+    if model not in _LOGITS_MODELS:
+        inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
+        _LOGITS_MODELS[model] = keras.Model(inputs, logits_output(model))
+    return _LOGITS_MODELS[model]

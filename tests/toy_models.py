@@ -1,0 +1,46 @@
+"""Tiny Keras models whose right explanation is known on paper (shared test helpers)."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+
+def linear_pixel_model(weights: np.ndarray, bias: np.ndarray | None = None) -> keras.Model:
+    """Class k's logit is sum(weights[k] * x) + bias[k]; ends Dense "logits" -> Softmax "probs".
+
+    Args:
+        weights: (num_classes, H, W, C) float32 per-pixel weights.
+        bias: (num_classes,) or None for zeros.
+    """
+    weights = np.asarray(weights, dtype=np.float32)
+    num_classes, shape = weights.shape[0], weights.shape[1:]
+    images = keras.Input(shape=shape, name="image")
+    flat = keras.layers.Flatten(name="flat")(images)
+    logits = keras.layers.Dense(num_classes, name="logits")(flat)
+    model = keras.Model(images, keras.layers.Softmax(name="probs")(logits), name="linear_pixel")
+    kernel = weights.reshape(num_classes, -1).T  # (H*W*C, num_classes)
+    bias = np.zeros(num_classes, np.float32) if bias is None else np.asarray(bias, np.float32)
+    model.get_layer("logits").set_weights([kernel, bias])
+    return model
+
+
+def region_sum_model(
+    input_shape: tuple[int, int, int], region: tuple[int, int, int, int], scale: float = 1.0
+) -> keras.Model:
+    """Two classes: logit 0 = scale * sum of x[y0:y1, x0:x1, :], logit 1 = 0."""
+    y0, y1, x0, x1 = region
+    weights = np.zeros((2, *input_shape), dtype=np.float32)
+    weights[0, y0:y1, x0:x1, :] = scale
+    return linear_pixel_model(weights)
+
+
+def tiny_cnn(input_shape: tuple[int, int, int] = (12, 12, 1), num_classes: int = 3) -> keras.Model:
+    """Random conv net: "conv1" (ReLU) -> "feat" -> ReLU -> GAP -> Dense "logits" -> Softmax."""
+    images = keras.Input(shape=input_shape, name="image")
+    x = keras.layers.Conv2D(6, 3, padding="same", activation="relu", name="conv1")(images)
+    x = keras.layers.Conv2D(8, 3, padding="same", name="feat")(x)
+    x = keras.layers.ReLU(name="feat_relu")(x)
+    x = keras.layers.GlobalAveragePooling2D(name="gap")(x)
+    logits = keras.layers.Dense(num_classes, name="logits")(x)
+    return keras.Model(images, keras.layers.Softmax(name="probs")(logits), name="tiny_cnn")
