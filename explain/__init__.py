@@ -5,10 +5,30 @@ Every method in `METHODS` has one signature:
 -> (N,H,W) float32 [0,1]`.
 """
 
+from explain.cam.ablation_cam import ablation_cam
+from explain.cam.eigen_cam import eigen_cam
+from explain.cam.grad_cam import grad_cam
+from explain.cam.grad_cam_pp import grad_cam_pp
+from explain.cam.hires_cam import hires_cam
+from explain.cam.layer_cam import layer_cam
+from explain.cam.multi_layer_cam import multi_layer_cam
+from explain.cam.score_cam import score_cam
+from explain.cam.xgrad_cam import xgrad_cam
 from explain.labels import CLASS_SETS, EMO3, FER7, class_index, class_names
 from explain.types import Explainer, Images, Maps, Targets
 
 METHODS: dict[str, Explainer] = {}
+METHODS.update(
+    grad_cam=grad_cam,
+    grad_cam_pp=grad_cam_pp,
+    hires_cam=hires_cam,
+    xgrad_cam=xgrad_cam,
+    layer_cam=layer_cam,
+    eigen_cam=eigen_cam,
+    score_cam=score_cam,
+    ablation_cam=ablation_cam,
+    multi_layer_cam=multi_layer_cam,
+)
 
 __all__ = [
     "CLASS_SETS",
@@ -19,6 +39,15 @@ __all__ = [
     "Images",
     "Maps",
     "Targets",
+    "ablation_cam",
+    "eigen_cam",
+    "grad_cam",
+    "grad_cam_pp",
+    "hires_cam",
+    "layer_cam",
+    "multi_layer_cam",
+    "score_cam",
+    "xgrad_cam",
     "class_index",
     "class_names",
 ]

@@ -30,18 +30,30 @@ def _is_softmax(layer: keras.layers.Layer) -> bool:
     return activation is not None and getattr(activation, "__name__", "") == "softmax"
 
 
+def _producer(tensor) -> tuple[keras.layers.Layer, object]:
+    """The layer that produced symbolic `tensor` and the input of that very call.
+
+    `layer.input` would give the input of the layer's *first* call, which in a rebuilt
+    graph (nested models) belongs to the original graph and silently cuts gradients.
+    """
+    history = tensor._keras_history
+    node = history.operation._inbound_nodes[history.node_index]
+    inputs = node.input_tensors
+    return history.operation, inputs[0] if len(inputs) == 1 else inputs
+
+
 def logits_output(model: keras.Model):
     """The symbolic logits of `model`: the input of a final softmax, or the output itself.
 
     A final Dense with `activation="softmax"` is re-applied without it (shared weights).
     """
-    last = model.layers[-1]
+    last, last_input = _producer(model.outputs[0])
     if isinstance(last, keras.layers.Softmax) or (
         isinstance(last, keras.layers.Activation) and _is_softmax(last)
     ):
-        return last.input
+        return last_input
     if isinstance(last, keras.layers.Dense) and _is_softmax(last):
-        return _LinearHead(last, name="emolens_logits")(last.input)
+        return _LinearHead(last, name="emolens_logits")(last_input)
     if _is_softmax(last):
         warnings.warn(
             f"Model {model.name!r} ends in a softmax that emolens cannot bypass; gradients are "
@@ -153,12 +165,11 @@ def feature_model(model: keras.Model, layer: str | None = None) -> keras.Model:
         path = name.split("/")
         if len(path) == 1:
             acts = model.get_layer(name).output
-            head = keras.Model(model.inputs, logits_output(model))
-            cache[name] = keras.Model(model.inputs, [acts, head.outputs[0]])
+            cache[name] = keras.Model(_inputs(model), [acts, logits_output(model)])
         else:
             acts, outputs = _nested_outputs(model, path)
             rebuilt = keras.Model(model.inputs, outputs)
-            cache[name] = keras.Model(model.inputs, [acts, logits_output(rebuilt)])
+            cache[name] = keras.Model(_inputs(model), [acts, logits_output(rebuilt)])
     return cache[name]
 
 
@@ -174,3 +185,51 @@ def logits_model(model: keras.Model) -> keras.Model:
         inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
         _LOGITS_MODELS[model] = keras.Model(inputs, logits_output(model))
     return _LOGITS_MODELS[model]
+
+
+def _inputs(model: keras.Model):
+    """`model.inputs`, unwrapped when there is one input (avoids Keras' structure warning)."""
+    return model.inputs[0] if len(model.inputs) == 1 else model.inputs
+
+
+def _scaled_outputs(model: keras.Model, path: list[str], keep):
+    """Outputs of `model` re-run with the layer at `path` multiplied by keep (N, K) per channel."""
+    target = model.get_layer(path[0])
+    if len(path) == 1:
+
+        def call(*args, **kwargs):
+            acts = target(*args, **kwargs)
+            return acts * ops.reshape(keep, (-1, 1, 1, acts.shape[-1]))
+
+    else:
+        inner_keep = keras.Input(shape=keep.shape[1:], name="emolens_keep")
+        inner = keras.Model(
+            [*target.inputs, inner_keep], _scaled_outputs(target, path[1:], inner_keep)
+        )
+
+        def call(*args, **kwargs):
+            kwargs.pop("training", None)
+            return inner([*args, keep], **kwargs)
+
+    def operation_fn(operation):
+        return call if operation is target else operation
+
+    outputs = model._run_through_graph(model.inputs, operation_fn=operation_fn)
+    return outputs if isinstance(outputs, (list, tuple)) else [outputs]
+
+
+def channel_scaled_model(model: keras.Model, layer: str | None = None) -> keras.Model:
+    """Cached model [images, keep (N, K)] -> logits, with `layer`'s output scaled per channel.
+
+    keep = ones gives the model's logits; a zero at k ablates channel k. Nested layers
+    ('outer/inner') are reached by re-running the outer graphs.
+    """
+    name = resolve_layer(model, layer)
+    cache = _FEATURE_MODELS.setdefault(model, {})
+    key = "__scaled__/" + name
+    if key not in cache:
+        channels = find_layer(model, name)[1].output.shape[-1]
+        keep = keras.Input(shape=(channels,), name="emolens_keep")
+        rebuilt = keras.Model([*model.inputs, keep], _scaled_outputs(model, name.split("/"), keep))
+        cache[key] = keras.Model(rebuilt.inputs, logits_output(rebuilt))
+    return cache[key]

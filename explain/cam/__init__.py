@@ -1,0 +1,1 @@
+"""Class activation maps: gradient-weighted (Grad-CAM and variants) and gradient-free ones."""

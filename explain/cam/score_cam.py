@@ -1,0 +1,111 @@
+"""Score-CAM: channels weighted by the class probability of the image masked by each channel."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from explain._batch import batches
+from explain._layers import logits_model
+from explain.cam._gradient import prepare, resolve_top, unit_maps
+from explain.types import Images, Maps, Targets
+
+
+@tf.function(reduce_retracing=True)
+def _acts_and_targets(features, images, targets):
+    acts, logits = features(images, training=False)  # (N,h,w,K), (N,classes)
+    return acts, resolve_top(logits, targets)
+
+
+def unit_masks(acts: tf.Tensor, size) -> tf.Tensor:
+    """Channel maps (P, h, w) -> upsampled to (P, H, W), min-max scaled; constant maps -> 0."""
+    masks = tf.image.resize(acts[..., None], size, method="bilinear")[..., 0]
+    low = tf.reduce_min(masks, axis=(1, 2), keepdims=True)
+    span = tf.reduce_max(masks, axis=(1, 2), keepdims=True) - low
+    return tf.where(span > 0.0, (masks - low) / tf.where(span > 0.0, span, 1.0), 0.0)
+
+
+@tf.function(reduce_retracing=True)
+def _masked_scores(logits_fn, images, acts, pairs, targets):
+    """Probability of targets[p] for image pairs[p, 0] masked by its channel pairs[p, 1]."""
+    channel_maps = tf.gather_nd(tf.transpose(acts, (0, 3, 1, 2)), pairs)  # (P,h,w)
+    masks = unit_masks(channel_maps, tf.shape(images)[1:3])  # (P,H,W)
+    masked = tf.gather(images, pairs[:, 0]) * masks[..., None]  # (P,H,W,C)
+    probs = tf.nn.softmax(logits_fn(masked, training=False))
+    return tf.gather(probs, tf.gather(targets, pairs[:, 0]), batch_dims=1)  # (P,)
+
+
+def live_pairs(acts: np.ndarray, top_k: int | None) -> np.ndarray:
+    """(image, channel) pairs, int32 (P, 2), of channels whose map is not constant.
+
+    With `top_k`, only each image's `top_k` channels of largest spatial std are kept.
+    """
+    spread = acts.std(axis=(1, 2))  # (N,K)
+    live = acts.max(axis=(1, 2)) > acts.min(axis=(1, 2))
+    if top_k is not None and top_k < acts.shape[-1]:
+        order = np.argsort(-spread, axis=1, kind="stable")[:, :top_k]
+        chosen = np.zeros_like(live)
+        np.put_along_axis(chosen, order, True, axis=1)
+        live &= chosen
+    return np.argwhere(live).astype(np.int32)
+
+
+def score_weights(model, images, acts, targets, top_k, batch_size) -> np.ndarray:
+    """Score-CAM channel weights (N, K) for one batch of images and their acts."""
+    head = logits_model(model)
+    weights = np.zeros((acts.shape[0], acts.shape[-1]), dtype=np.float32)  # (N,K)
+    constant = (acts.max(axis=(1, 2)) == acts.min(axis=(1, 2))) & (acts.max(axis=(1, 2)) != 0)
+    if top_k is None and constant.any():  # a constant map masks the image to zeros
+        blank = tf.nn.softmax(head(np.zeros_like(images[:1]), training=False)).numpy()[0]
+        weights[constant] = blank[np.broadcast_to(targets[:, None], constant.shape)[constant]]
+    pairs = live_pairs(acts, top_k)
+    for part in batches(len(pairs), batch_size):
+        scores = _masked_scores(head, images, acts, tf.constant(pairs[part]), targets)
+        weights[pairs[part, 0], pairs[part, 1]] = scores.numpy()
+    return weights
+
+
+def score_cam(
+    model: keras.Model,
+    images: Images,
+    targets: Targets = None,
+    layer: str | None = None,
+    *,
+    batch_size: int = 32,
+    top_k: int | None = None,
+) -> Maps:
+    """Score-CAM heatmaps: ReLU(sum_k softmax(f(image * mask_k))[target] * acts_k).
+
+    mask_k is channel k's map upsampled to the image and min-max scaled to [0, 1]; one
+    forward pass per non-constant channel, `batch_size` masked images per pass.
+
+    Args:
+        model: Keras classifier with a (N, num_classes) output (its logits are used).
+        images: float32 (N, H, W, C), values in [0, 1].
+        targets: None: each image's top class; int or class name: one for all; (N,) ints.
+        layer: name of a layer with (N, h, w, K) output. Default: the last such layer.
+        batch_size: images (and masked images) per forward pass.
+        top_k: keep only each image's `top_k` channels of largest spatial std ("Faster
+            Score-CAM"); None uses every channel.
+
+    Returns:
+        float32 (N, H, W), each map scaled to [0, 1].
+
+    Raises:
+        ValueError: `images` is not 4-D, unknown or non-spatial `layer`, bad target,
+            or `top_k` < 1.
+
+    Reference: Wang et al., Score-CAM, https://arxiv.org/abs/1910.01279
+    """
+    if top_k is not None and top_k < 1:
+        raise ValueError(f"score_cam top_k must be >= 1 or None; got {top_k}.")
+    images, features, indices = prepare(model, images, targets, layer, "score_cam")
+    maps = np.empty(images.shape[:3], dtype=np.float32)
+    for part in batches(len(images), batch_size):
+        batch = tf.constant(images[part])
+        acts, chosen = _acts_and_targets(features, batch, tf.constant(indices[part]))
+        acts, chosen = acts.numpy(), chosen.numpy()
+        weights = score_weights(model, batch, acts, chosen, top_k, batch_size)
+        maps[part] = unit_maps((acts * weights[:, None, None, :]).sum(-1), images.shape[1:3])
+    return maps
