@@ -44,3 +44,29 @@ def tiny_cnn(input_shape: tuple[int, int, int] = (12, 12, 1), num_classes: int =
     x = keras.layers.GlobalAveragePooling2D(name="gap")(x)
     logits = keras.layers.Dense(num_classes, name="logits")(x)
     return keras.Model(images, keras.layers.Softmax(name="probs")(logits), name="tiny_cnn")
+
+
+def linear_probe_model(input_shape: tuple[int, int, int] = (8, 8, 1)) -> keras.Model:
+    """1x1 conv "feat" with channels +x, -x (x: channel 0) -> GAP -> identity Dense -> Softmax.
+
+    Class 0's logit is mean(x), class 1's is -mean(x): Grad-CAM of class 0 is the image itself.
+    """
+    images = keras.Input(shape=input_shape, name="image")
+    feat = keras.layers.Conv2D(2, 1, use_bias=False, name="feat")(images)
+    pooled = keras.layers.GlobalAveragePooling2D(name="gap")(feat)
+    logits = keras.layers.Dense(2, name="logits")(pooled)
+    model = keras.Model(images, keras.layers.Softmax(name="probs")(logits), name="linear_probe")
+    kernel = np.zeros((1, 1, input_shape[-1], 2), np.float32)
+    kernel[..., 0, 0], kernel[..., 0, 1] = 1.0, -1.0
+    model.get_layer("feat").set_weights([kernel])
+    model.get_layer("logits").set_weights([np.eye(2, dtype=np.float32), np.zeros(2, np.float32)])
+    return model
+
+
+def nested_linear_probe_model(input_shape: tuple[int, int, int] = (8, 8, 1)) -> keras.Model:
+    """linear_probe_model with conv + GAP inside a nested functional model named "backbone"."""
+    probe = linear_probe_model(input_shape)
+    backbone = keras.Model(probe.inputs, probe.get_layer("gap").output, name="backbone")
+    images = keras.Input(shape=input_shape, name="image")
+    logits = probe.get_layer("logits")(backbone(images))
+    return keras.Model(images, keras.layers.Softmax(name="probs")(logits), name="nested_probe")
