@@ -16,6 +16,9 @@ from explain.cam.score_cam import score_cam
 from explain.cam.xgrad_cam import xgrad_cam
 from explain.labels import CLASS_SETS, EMO3, FER7, class_index, class_names
 from explain.types import Explainer, Images, Maps, Targets
+from explain.vit.attention import attention_map
+from explain.vit.relevance import attention_relevance
+from explain.vit.rollout import attention_rollout
 
 METHODS: dict[str, Explainer] = {}
 METHODS.update(
@@ -29,6 +32,11 @@ METHODS.update(
     ablation_cam=ablation_cam,
     multi_layer_cam=multi_layer_cam,
 )
+METHODS.update(
+    attention_map=attention_map,
+    attention_rollout=attention_rollout,
+    attention_relevance=attention_relevance,
+)
 
 __all__ = [
     "CLASS_SETS",
@@ -40,6 +48,9 @@ __all__ = [
     "Maps",
     "Targets",
     "ablation_cam",
+    "attention_map",
+    "attention_relevance",
+    "attention_rollout",
     "eigen_cam",
     "grad_cam",
     "grad_cam_pp",

@@ -87,7 +87,19 @@ def spatial_layers(model: keras.Model) -> list[str]:
         for name, layer, _ in _walk(model)
         if _has_spatial_output(layer)
         and not isinstance(layer, (keras.layers.InputLayer, keras.Model))
+        and not _reads_attention(layer)
     ]
+
+
+def _reads_attention(layer: keras.layers.Layer) -> bool:
+    """True for attention probabilities (N, heads, T, T): 'attn*' layers or MHA score readers."""
+    if layer.name.startswith("attn"):
+        return True
+    try:
+        producer = layer.input._keras_history.operation
+    except (AttributeError, ValueError):
+        return False
+    return isinstance(producer, keras.layers.MultiHeadAttention)
 
 
 def find_layer(model: keras.Model, layer: str) -> tuple[str, keras.layers.Layer]:
@@ -185,6 +197,78 @@ def logits_model(model: keras.Model) -> keras.Model:
         inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
         _LOGITS_MODELS[model] = keras.Model(inputs, logits_output(model))
     return _LOGITS_MODELS[model]
+
+
+def is_attention_layer(layer: keras.layers.Layer) -> bool:
+    """True for a MultiHeadAttention layer or a layer named 'attn_probs...' (attention probs)."""
+    return isinstance(layer, keras.layers.MultiHeadAttention) or layer.name.startswith("attn_probs")
+
+
+def _capturing_trace(model: keras.Model, inputs, wanted: set[str], captured: dict, prefix=""):
+    """Re-run `model`'s graph on `inputs`, storing outputs of `wanted` qualified names."""
+
+    def operation_fn(operation):
+        qualified = prefix + operation.name
+        is_outer = isinstance(operation, keras.Model) and any(
+            name.startswith(qualified + "/") for name in wanted
+        )
+        if qualified not in wanted and not is_outer:
+            return operation
+
+        def call(*args, **kwargs):
+            if is_outer:
+                kwargs.pop("training", None)
+                inner_inputs = args[0] if len(args) == 1 else list(args)
+                outputs = _capturing_trace(
+                    operation, inner_inputs, wanted, captured, qualified + "/"
+                )
+            else:
+                outputs = operation(*args, **kwargs)
+            if qualified in wanted:
+                captured[qualified] = outputs
+            return outputs
+
+        return call
+
+    return model._run_through_graph(inputs, operation_fn=operation_fn)
+
+
+def _single_output(layer: keras.layers.Layer, outputs, name: str):
+    """One tensor per layer: a MultiHeadAttention's scores (N, heads, T, S), else its output."""
+    if not isinstance(outputs, (list, tuple)):
+        return outputs
+    if isinstance(layer, keras.layers.MultiHeadAttention) and len(outputs) == 2:
+        return outputs[1]
+    raise ValueError(
+        f"Layer {name!r} has {len(outputs)} outputs; pick a layer with a single output "
+        "(or a MultiHeadAttention layer called with return_attention_scores=True)."
+    )
+
+
+_OUTPUTS_MODELS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def outputs_model(model: keras.Model, names: tuple[str, ...]) -> keras.Model:
+    """Cached sub-model mapping images to [output of each layer in `names`..., logits].
+
+    `names` are qualified names (see `find_layer`); nested models are rebuilt once so every
+    output comes from one graph (gradients flow from the logits to each output). Built once per
+    (model, names).
+
+    Raises:
+        ValueError: a name is not in `model`, or a layer has several outputs.
+    """
+    names = tuple(names)
+    cache = _OUTPUTS_MODELS.setdefault(model, {})
+    if names not in cache:
+        found = [find_layer(model, name) for name in names]  # (qualified name, layer)
+        captured: dict = {}
+        outputs = _capturing_trace(model, model.inputs, {q for q, _ in found}, captured)
+        acts = [_single_output(layer, captured[q], q) for q, layer in found]
+        rebuilt = keras.Model(model.inputs, outputs)
+        inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
+        cache[names] = keras.Model(inputs, [*acts, logits_output(rebuilt)])
+    return cache[names]
 
 
 def _inputs(model: keras.Model):
