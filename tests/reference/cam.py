@@ -24,11 +24,21 @@ def _unit(cam: np.ndarray, size) -> np.ndarray:
     return cam / cam.max() if cam.max() > 0 else cam
 
 
+_SUBMODELS: dict = {}
+
+
+def _sub(model, *names):
+    """Cached plain sub-model image -> outputs of `names` (the reference builds nothing else)."""
+    key = (id(model), names)
+    if key not in _SUBMODELS:
+        outputs = [model.get_layer(name).output for name in names]
+        _SUBMODELS[key] = keras.Model(model.inputs[0], outputs if len(names) > 1 else outputs[0])
+    return _SUBMODELS[key]
+
+
 def _acts_and_grads(model, image, target, layer):
     """Acts (h, w, K), grads (h, w, K) of logit `target` (None: top) for one image (H, W, C)."""
-    sub = keras.Model(
-        model.inputs, [model.get_layer(layer).output, model.get_layer("logits").output]
-    )
+    sub = _sub(model, layer, "logits")
     with tf.GradientTape() as tape:
         acts, logits = sub(image[None])
         target = int(np.argmax(logits[0])) if target is None else target
@@ -76,7 +86,7 @@ def layer_cam(model, image, target, layer):
 def grad_cam_pp(model, image, target, layer):
     """Eq. 19 of Chattopadhay et al. with S = exp(y); alphas normalised as the authors' code."""
     acts, grads, target = _acts_and_grads(model, image, target, layer)
-    logits = np.asarray(keras.Model(model.inputs, model.get_layer("logits").output)(image[None]))
+    logits = np.asarray(_sub(model, "logits")(image[None]))
     score = np.exp(np.float64(logits[0, target]))
     weights = np.zeros(acts.shape[-1])
     for k in range(acts.shape[-1]):
@@ -91,7 +101,7 @@ def grad_cam_pp(model, image, target, layer):
 
 
 def eigen_cam(model, image, target, layer):
-    acts = np.asarray(keras.Model(model.inputs, model.get_layer(layer).output)(image[None]))[0]
+    acts = np.asarray(_sub(model, layer)(image[None]))[0]
     flat = acts.reshape(-1, acts.shape[-1]).astype(np.float64)
     _, _, vt = np.linalg.svd(flat, full_matrices=False)
     projection = flat @ vt[0]
@@ -101,7 +111,7 @@ def eigen_cam(model, image, target, layer):
 
 def score_cam(model, image, target, layer):
     """alpha_k = softmax(f(X * s(Up(A_k))))[c], s = min-max to [0, 1] (a constant map -> 0)."""
-    acts = np.asarray(keras.Model(model.inputs, model.get_layer(layer).output)(image[None]))[0]
+    acts = np.asarray(_sub(model, layer)(image[None]))[0]
     probs = np.asarray(model(image[None]))[0]
     target = int(np.argmax(probs)) if target is None else target
     weights = np.zeros(acts.shape[-1])
@@ -115,7 +125,7 @@ def score_cam(model, image, target, layer):
 
 def ablation_cam(model, image, target, layer):
     """w_k = (y_c - y_c^k) / y_c, y_c^k: logit with channel k of the layer set to zero."""
-    acts = np.asarray(keras.Model(model.inputs, model.get_layer(layer).output)(image[None]))[0]
+    acts = np.asarray(_sub(model, layer)(image[None]))[0]
     logits = _head_logits(model, layer, acts)
     target = int(np.argmax(logits)) if target is None else target
     weights = np.zeros(acts.shape[-1])
