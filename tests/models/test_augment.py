@@ -120,6 +120,11 @@ def test_mix_is_seeded_and_none_is_identity():
     np.testing.assert_array_equal(same_labels, labels)
 
 
+def test_cutmix_config_round_trip():
+    layer = CutMix.from_config(CutMix(0.5, seed=3, name="mix").get_config())
+    assert (layer.alpha, layer.seed, layer.name) == (0.5, 3, "mix")
+
+
 def test_cutmix_layer_is_identity_at_inference():
     images, labels, _ = _constant_batch()
     out = CutMix(seed=0)({"images": images, "labels": labels}, training=False)
