@@ -14,7 +14,15 @@ from explain.cam.layer_cam import layer_cam
 from explain.cam.multi_layer_cam import multi_layer_cam
 from explain.cam.score_cam import score_cam
 from explain.cam.xgrad_cam import xgrad_cam
+from explain.figures import plot_contours, plot_grid
+from explain.gradients.guided_grad_cam import guided_grad_cam
+from explain.gradients.integrated_gradients import integrated_gradients
+from explain.gradients.saliency import saliency
+from explain.gradients.smoothgrad import smoothgrad
 from explain.labels import CLASS_SETS, EMO3, FER7, class_index, class_names
+from explain.overlay import overlay
+from explain.perturbation.occlusion import occlusion
+from explain.perturbation.rise import rise
 from explain.types import Explainer, Images, Maps, Targets
 from explain.vit.attention import attention_map
 from explain.vit.relevance import attention_relevance
@@ -36,6 +44,14 @@ METHODS.update(
     attention_map=attention_map,
     attention_rollout=attention_rollout,
     attention_relevance=attention_relevance,
+)
+METHODS.update(
+    saliency=saliency,
+    smoothgrad=smoothgrad,
+    integrated_gradients=integrated_gradients,
+    guided_grad_cam=guided_grad_cam,
+    occlusion=occlusion,
+    rise=rise,
 )
 
 __all__ = [
@@ -60,5 +76,14 @@ __all__ = [
     "score_cam",
     "xgrad_cam",
     "class_index",
+    "guided_grad_cam",
+    "integrated_gradients",
+    "occlusion",
+    "overlay",
+    "plot_contours",
+    "plot_grid",
+    "rise",
+    "saliency",
+    "smoothgrad",
     "class_names",
 ]

@@ -1,0 +1,112 @@
+"""Occlusion: how much the target probability drops when a patch is covered."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from explain._batch import batches
+from explain._maps import to_unit_range
+from explain.gradients._common import pair_chunks
+from explain.perturbation._common import prepare_targets, target_probs
+from explain.types import Images, Maps, Targets
+
+
+def _pair(value: int | tuple[int, int], name: str) -> tuple[int, int]:
+    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
+    if len(pair) != 2 or min(pair) < 1:
+        raise ValueError(f"occlusion {name} must be a positive int or (h, w); got {value!r}.")
+    return int(pair[0]), int(pair[1])
+
+
+def _starts(size: int, patch: int, stride: int) -> np.ndarray:
+    """Patch start positions along one axis; the last patch always touches the edge."""
+    starts = list(range(0, size - patch + 1, stride))
+    if starts[-1] != size - patch:
+        starts.append(size - patch)
+    return np.asarray(starts, dtype=np.int32)
+
+
+@tf.function(reduce_retracing=True)
+def _occluded_probs(head, images, corners, patch, fill, image_ids, patch_ids, targets):
+    """Target probability of one chunk of (image, patch position) pairs: (b,)."""
+    inputs = tf.gather(images, image_ids)  # (b, H, W, C)
+    height, width = tf.shape(inputs)[1], tf.shape(inputs)[2]
+    top_left = tf.gather(corners, patch_ids)  # (b, 2)
+    rows = tf.range(height)[None, :] - top_left[:, :1]  # (b, H)
+    cols = tf.range(width)[None, :] - top_left[:, 1:]  # (b, W)
+    inside_rows = (rows >= 0) & (rows < patch[0])
+    inside_cols = (cols >= 0) & (cols < patch[1])
+    covered = inside_rows[:, :, None, None] & inside_cols[:, None, :, None]  # (b, H, W, 1)
+    inputs = tf.where(covered, fill, inputs)
+    return target_probs(head, inputs, tf.gather(targets, image_ids))
+
+
+def occlusion(
+    model: keras.Model,
+    images: Images,
+    targets: Targets = None,
+    layer: str | None = None,
+    *,
+    batch_size: int = 32,
+    patch: int | tuple[int, int] = 8,
+    stride: int | tuple[int, int] = 4,
+    fill: float = 0.5,
+) -> Maps:
+    """Occlusion maps: mean drop in target probability over the patches covering each pixel.
+
+    Args:
+        model: Keras classifier with a (N, num_classes) output; probabilities are the softmax
+            of its logits.
+        images: float32 (N, H, W, C), values in [0, 1].
+        targets: class to explain. None: each image's top class; int or class name: the same
+            class for all; (N,) ints: one class per image.
+        layer: unused (pixel-space method); accepted for the common signature.
+        batch_size: occluded images per forward pass.
+        patch: patch size in pixels, int or (h, w).
+        stride: step between patches in pixels, int or (h, w); the last row and column of
+            patches always reach the image edge.
+        fill: value the patch is filled with (0.5: mid gray).
+
+    Returns:
+        float32 (N, H, W): ReLU of the probability drop, each map scaled to [0, 1].
+
+    Raises:
+        ValueError: invalid `images` or `targets`, or a patch larger than the image.
+
+    Reference: Zeiler and Fergus, Visualizing and Understanding Convolutional Networks,
+    https://arxiv.org/abs/1311.2901
+    """
+    patch, stride = _pair(patch, "patch"), _pair(stride, "stride")
+    head, images, indices = prepare_targets(model, images, targets, "occlusion", batch_size)
+    height, width = images.shape[1:3]
+    if patch[0] > height or patch[1] > width:
+        raise ValueError(f"occlusion patch {patch} is larger than the images ({height}, {width}).")
+    grid = np.meshgrid(_starts(height, patch[0], stride[0]), _starts(width, patch[1], stride[1]))
+    corners = np.stack([g.ravel() for g in grid], axis=1).astype(np.int32)  # (P, 2)
+    drops = np.empty((len(images), len(corners)), dtype=np.float32)
+    for block in batches(len(images), batch_size):
+        block_images = tf.constant(images[block])
+        base = target_probs(head, block_images, tf.constant(indices[block])).numpy()  # (B,)
+        for image_ids, patch_ids in pair_chunks(len(block_images), len(corners), batch_size):
+            probs = _occluded_probs(
+                head, block_images, tf.constant(corners), tf.constant(patch, tf.int32),
+                tf.constant(fill, tf.float32), tf.constant(image_ids), tf.constant(patch_ids),
+                tf.constant(indices[block]),
+            ).numpy()  # fmt: skip
+            drops[block.start + image_ids, patch_ids] = base[image_ids] - probs
+    return to_unit_range(_spread(np.maximum(drops, 0.0), corners, patch, (height, width)))
+
+
+def _spread(drops: np.ndarray, corners: np.ndarray, patch, size) -> np.ndarray:
+    """Mean of per-patch drops (N, P) over the patches covering each pixel: (N, H, W).
+
+    Pixels no patch covers (stride > patch) get 0.
+    """
+    total = np.zeros((len(drops), *size), dtype=np.float32)
+    count = np.zeros(size, dtype=np.float32)
+    for p, (y, x) in enumerate(corners):
+        total[:, y : y + patch[0], x : x + patch[1]] += drops[:, p, None, None]
+        count[y : y + patch[0], x : x + patch[1]] += 1
+    return total / np.maximum(count, 1)
