@@ -326,8 +326,8 @@ def _split_folder(root: Path, split: str) -> Path:
     )
 
 
-def _class_folders(base: Path, split: str | None) -> dict[str, Path]:
-    """FER7 class name -> folder, for every class folder under `base`."""
+def _class_folders(base: Path, split: str | None) -> dict[str, list[Path]]:
+    """FER7 class name -> its folders (several when names differ only by case or alias)."""
     folders = _subfolders(base)
     if not folders:
         raise ValueError(
@@ -340,12 +340,26 @@ def _class_folders(base: Path, split: str | None) -> dict[str, Path]:
             f"Image folder {str(base)!r} holds split folders ({', '.join(names)}), not class "
             "folders. Pass split='train' (or 'test') to choose one."
         )
-    found = {}
+    found: dict[str, list[Path]] = {}
     for folder in folders:
         name = _class_of_folder(folder.name)
         if name is not None:
-            found[name] = folder
+            found.setdefault(name, []).append(folder)
     return found
+
+
+def _image_files(folder: Path, name: str) -> list[Path]:
+    """Visible files of a class folder, sorted.
+
+    Raises:
+        ValueError: the folder is empty.
+    """
+    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    if not files:
+        raise ValueError(
+            f"Class folder {str(folder)!r} is empty. Add images of {name!r} or remove it."
+        )
+    return files
 
 
 def _load_image(path: Path, size: int, channels: int, detect: bool) -> tuple[np.ndarray, bool]:
@@ -396,50 +410,66 @@ def load_image_folder(
     classes = class_names(class_set)
     if channels not in (1, 3):
         raise ValueError(f"channels must be 1 (gray) or 3 (RGB); got {channels}.")
-    root = Path(root)
+    base = _dataset_base(Path(root), split)
+    folders = _class_folders(base, split)
+    files = [
+        (classes.index(name), path)
+        for name in classes
+        for folder in folders.get(name, [])
+        for path in _image_files(folder, name)
+    ]
+    if not files:
+        raise ValueError(
+            f"Image folder {str(base)!r} has no folder for any class of {class_set!r} "
+            f"({', '.join(classes)}); it has {', '.join(p.name for p in _subfolders(base))}."
+        )
+    absent = [name for name in classes if name not in folders]
+    if absent:
+        warnings.warn(
+            f"Image folder {str(base)!r} has no images of {', '.join(absent)}.", stacklevel=2
+        )
+    return _read_images(files, classes, base, size, channels, detect_faces)
+
+
+def _dataset_base(root: Path, split: str | None) -> Path:
+    """`root`, or its split subfolder; FileNotFoundError when missing."""
     if not root.is_dir():
         raise FileNotFoundError(
             f"Image folder {str(root)!r} not found. Pass a folder laid out as "
             "<split>/<class>/<images> or <class>/<images>."
         )
-    base = root if split is None else _split_folder(root, split)
-    folders = {name: path for name, path in _class_folders(base, split).items() if name in classes}
-    absent = [name for name in classes if name not in folders]
-    if not folders:
-        raise ValueError(
-            f"Image folder {str(base)!r} has no folder for any class of {class_set!r} "
-            f"({', '.join(classes)})."
-        )
-    if absent:
-        warnings.warn(
-            f"Image folder {str(base)!r} has no images of {', '.join(absent)}.", stacklevel=2
-        )
+    return root if split is None else _split_folder(root, split)
+
+
+def _read_images(
+    files: list[tuple[int, Path]],
+    classes: tuple[str, ...],
+    base: Path,
+    size: int,
+    channels: int,
+    detect: bool,
+) -> Dataset:
+    """Decode (label, path) pairs into a Dataset, skipping files that do not decode."""
     images, labels, paths, found, skipped = [], [], [], [], []
-    for name, folder in sorted(folders.items(), key=lambda item: classes.index(item[0])):
-        files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
-        if not files:
-            raise ValueError(
-                f"Class folder {str(folder)!r} is empty. Add images of {name!r} or remove it."
-            )
-        for path in files:
-            try:
-                image, has_face = _load_image(path, size, channels, detect_faces)
-            except ValueError:
-                skipped.append(path)
-                continue
-            images.append(image)
-            labels.append(classes.index(name))
-            paths.append(str(path))
-            found.append(has_face)
+    for label, path in files:
+        try:
+            image, has_face = _load_image(path, size, channels, detect)
+        except ValueError:
+            skipped.append(path)
+            continue
+        images.append(image)
+        labels.append(label)
+        paths.append(str(path))
+        found.append(has_face)
     _report_skipped(skipped, base, decoded=len(images))
     extras = {"paths": np.asarray(paths)}
-    if detect_faces:
+    if detect:
         extras["face_found"] = np.asarray(found)
         if not all(found):
             warnings.warn(
                 f"No face found in {found.count(False)} of {len(found)} images under "
                 f"{str(base)!r}; used those whole (extras['face_found'] marks them).",
-                stacklevel=2,
+                stacklevel=3,
             )
     return Dataset(np.stack(images), np.asarray(labels, np.int64), classes, extras)
 
@@ -456,7 +486,7 @@ def _report_skipped(skipped: list[Path], base: Path, decoded: int) -> None:
         )
     warnings.warn(
         f"Skipped {len(skipped)} corrupt or non-image files under {str(base)!r}: {listed}",
-        stacklevel=3,
+        stacklevel=4,
     )
 
 
