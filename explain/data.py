@@ -244,8 +244,10 @@ def _parse_pixels(text: str, row: int, path: Path, expected: int | None) -> np.n
     """uint8 values of one space-separated pixel string, checked for range and count."""
     where = f"FER2013 csv {str(path)!r}: data row {row} (line {row + 2})"
     try:
-        values = np.array(text.split(), dtype=np.int64)
-    except ValueError:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", DeprecationWarning)
+            values = np.fromstring(text, dtype=np.int64, sep=" ") if text.strip() else np.empty(0)
+    except (ValueError, DeprecationWarning):
         bad = next((v for v in text.split() if not v.lstrip("-").isdigit()), text[:20])
         raise ValueError(
             f"{where} has a non-integer pixel value {bad!r}; pixels must be space-separated "

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import uuid
 import zipfile
 from pathlib import Path
 from typing import IO
@@ -89,15 +90,20 @@ def convert_fer2013_csv(csv_path: str | os.PathLike, dest: str | os.PathLike) ->
     return written
 
 
+def _temp_beside(path: Path) -> Path:
+    """A fresh hidden temporary name in the folder of `path` (same file system)."""
+    return path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+
+
 def _save_npz(path: Path, **arrays: np.ndarray) -> Path:
     """np.savez_compressed to a temporary file beside `path`, then rename it."""
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    temp = _temp_beside(path)
     try:
-        with os.fdopen(handle, "wb") as file:
+        with temp.open("xb") as file:
             np.savez_compressed(file, **arrays)
         os.replace(temp, path)
     except BaseException:
-        Path(temp).unlink(missing_ok=True)
+        temp.unlink(missing_ok=True)
         raise
     return path
 
@@ -177,13 +183,13 @@ def _extract_csv(archive: Path, folder: Path) -> Path:
 
 def _copy_atomic(source: IO[bytes], target: Path) -> Path:
     """Stream `source` into `target` through a temporary file and a rename."""
-    handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    temp = _temp_beside(target)
     try:
-        with os.fdopen(handle, "wb") as file:
+        with temp.open("xb") as file:
             shutil.copyfileobj(source, file)
         os.replace(temp, target)
     except BaseException:
-        Path(temp).unlink(missing_ok=True)
+        temp.unlink(missing_ok=True)
         raise
     return target
 

@@ -1,3 +1,4 @@
+import struct
 from pathlib import Path
 
 import cv2
@@ -31,6 +32,24 @@ def test_decode_image_round_trips_png_and_drops_alpha(tmp_path):
     path.write_bytes(cv2.imencode(".png", rgba)[1].tobytes())
     rgb = decode_image(path)
     np.testing.assert_array_equal(rgb, rgba[..., 2::-1])
+
+
+def _with_exif_orientation(jpeg: bytes, orientation: int) -> bytes:
+    """`jpeg` with an EXIF APP1 segment holding only the Orientation tag."""
+    entry = struct.pack("<HHII", 0x0112, 3, 1, orientation)
+    tiff = b"II*\x00" + struct.pack("<I", 8) + struct.pack("<H", 1) + entry + struct.pack("<I", 0)
+    app1 = b"Exif\x00\x00" + tiff
+    return jpeg[:2] + b"\xff\xe1" + struct.pack(">H", len(app1) + 2) + app1 + jpeg[2:]
+
+
+def test_decode_image_applies_exif_orientation_and_drops_the_rest():
+    image = np.zeros((20, 40, 3), np.uint8)
+    image[:, :10] = 255  # white band on the left
+    jpeg = cv2.imencode(".jpg", image)[1].tobytes()
+    upright = decode_image(_with_exif_orientation(jpeg, 6))  # 6: rotate 90 degrees clockwise
+    assert upright.shape == (40, 20, 3)
+    assert upright[:8].mean() > 240 and upright[12:].mean() < 15  # the band is now on top
+    assert decode_image(jpeg).shape == (20, 40, 3)
 
 
 @pytest.mark.parametrize(
