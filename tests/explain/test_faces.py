@@ -96,6 +96,12 @@ def test_detect_faces_gives_same_face_on_a_large_photo(hopper):
     assert abs(w / 4 - w0) < 40
 
 
+def test_detect_faces_min_size_skips_smaller_faces(hopper):
+    assert detect_faces(hopper, min_size=300) == []  # her face is about 220 px across
+    assert len(detect_faces(hopper, min_size=150)) >= 1
+    assert detect_faces(np.full((64, 64), 0.5, np.float32)) == []
+
+
 def test_cascade_is_loaded_once():
     assert faces._cascade() is faces._cascade()
 
