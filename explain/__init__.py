@@ -14,6 +14,7 @@ from explain.cam.layer_cam import layer_cam
 from explain.cam.multi_layer_cam import multi_layer_cam
 from explain.cam.score_cam import score_cam
 from explain.cam.xgrad_cam import xgrad_cam
+from explain.faces import decode_image, detect_faces, prepare_faces
 from explain.figures import plot_contours, plot_grid
 from explain.gradients.guided_grad_cam import guided_grad_cam
 from explain.gradients.integrated_gradients import integrated_gradients
@@ -86,4 +87,7 @@ __all__ = [
     "saliency",
     "smoothgrad",
     "class_names",
+    "decode_image",
+    "detect_faces",
+    "prepare_faces",
 ]
