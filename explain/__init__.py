@@ -5,6 +5,7 @@ Every method in `METHODS` has one signature:
 -> (N,H,W) float32 [0,1]`.
 """
 
+from explain.activation_max import activation_maximization
 from explain.cam.ablation_cam import ablation_cam
 from explain.cam.eigen_cam import eigen_cam
 from explain.cam.grad_cam import grad_cam
@@ -14,13 +15,16 @@ from explain.cam.layer_cam import layer_cam
 from explain.cam.multi_layer_cam import multi_layer_cam
 from explain.cam.score_cam import score_cam
 from explain.cam.xgrad_cam import xgrad_cam
+from explain.compare import Comparison, compare, plot_comparison
 from explain.faces import decode_image, detect_faces, prepare_faces
+from explain.feature_maps import feature_maps, plot_feature_maps, top_channels
 from explain.figures import plot_contours, plot_grid
 from explain.gradients.guided_grad_cam import guided_grad_cam
 from explain.gradients.integrated_gradients import integrated_gradients
 from explain.gradients.saliency import saliency
 from explain.gradients.smoothgrad import smoothgrad
 from explain.labels import CLASS_SETS, EMO3, FER7, class_index, class_names
+from explain.layer_summary import layer_summary
 from explain.overlay import overlay
 from explain.perturbation.occlusion import occlusion
 from explain.perturbation.rise import rise
@@ -64,6 +68,14 @@ __all__ = [
     "Images",
     "Maps",
     "Targets",
+    "Comparison",
+    "activation_maximization",
+    "compare",
+    "feature_maps",
+    "layer_summary",
+    "plot_comparison",
+    "plot_feature_maps",
+    "top_channels",
     "ablation_cam",
     "attention_map",
     "attention_relevance",
