@@ -25,9 +25,7 @@ def as_images(images: object, caller: str = "explain") -> Images:
     else:
         hint = ""
     if array.ndim != 4:
-        raise ValueError(
-            f"{caller} expects images shaped (N, H, W, C); got {array.shape}.{hint}"
-        )
+        raise ValueError(f"{caller} expects images shaped (N, H, W, C); got {array.shape}.{hint}")
     if array.shape[0] == 0:
         raise ValueError(f"{caller} got an empty batch of images (shape {array.shape}).")
     if not np.issubdtype(array.dtype, np.number):

@@ -30,7 +30,9 @@ def build_mobilenetv2(
     rgb = to_rgb(images)
     scaled = layers.Rescaling(2.0, offset=-1.0, name="to_minus1_1")(rgb)
     backbone = keras.applications.MobileNetV2(
-        input_shape=tuple(input_shape[:2]) + (3,), include_top=False, weights=weights,
+        input_shape=tuple(input_shape[:2]) + (3,),
+        include_top=False,
+        weights=weights,
         alpha=alpha,
     )
     x = layers.GlobalAveragePooling2D(name="gap")(backbone(scaled))

@@ -9,8 +9,9 @@ from models.architectures._common import classifier_head, conv_bn_relu, model_in
 
 
 def _sep_block(x, filters: int, name: str):
-    residual = layers.Conv2D(filters, 1, strides=2, padding="same", use_bias=False,
-                             name=name + "_res")(x)
+    residual = layers.Conv2D(
+        filters, 1, strides=2, padding="same", use_bias=False, name=name + "_res"
+    )(x)
     residual = layers.BatchNormalization(name=name + "_res_bn")(residual)
     y = layers.SeparableConv2D(filters, 3, padding="same", use_bias=False, name=name + "_sep1")(x)
     y = layers.BatchNormalization(name=name + "_sep1_bn")(y)

@@ -12,9 +12,9 @@ def _basic_block(x, filters: int, strides: int, name: str):
     """Two 3x3 convs with an identity (or 1x1 projection) shortcut; output named `name`."""
     shortcut = x
     if strides != 1 or x.shape[-1] != filters:
-        shortcut = layers.Conv2D(
-            filters, 1, strides=strides, use_bias=False, name=name + "_proj"
-        )(x)
+        shortcut = layers.Conv2D(filters, 1, strides=strides, use_bias=False, name=name + "_proj")(
+            x
+        )
         shortcut = layers.BatchNormalization(name=name + "_proj_bn")(shortcut)
     y = conv_bn_relu(x, filters, name + "_a", strides=strides)
     y = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=name + "_b_conv")(y)

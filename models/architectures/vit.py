@@ -16,9 +16,9 @@ from models.layers import ClassToken, PositionEmbedding, gelu_tanh
 
 def _block(tokens, dim: int, heads: int, mlp_dim: int, dropout: float, i: int):
     x = layers.LayerNormalization(epsilon=1e-6, name=f"block{i}_ln1")(tokens)
-    attended, probs = layers.MultiHeadAttention(
-        heads, dim // heads, name=f"block{i}_attn"
-    )(x, x, return_attention_scores=True)
+    attended, probs = layers.MultiHeadAttention(heads, dim // heads, name=f"block{i}_attn")(
+        x, x, return_attention_scores=True
+    )
     probs = layers.Identity(name=f"attn_probs_{i}")(probs)  # (N, heads, T, T)
     attended = layers.Dropout(dropout, name=f"block{i}_attn_drop")(attended)
     tokens = layers.Add(name=f"block{i}_res1")([tokens, attended])

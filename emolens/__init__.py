@@ -1,0 +1,1 @@
+"""The `emolens` command: thin subcommands over `explain` and `models`."""

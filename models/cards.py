@@ -1,0 +1,94 @@
+"""Model cards: a JSON record and a Markdown page beside each trained model, written atomically."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    """Write `text` to `path` whole or not at all (temp file in the same folder, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w") as file:
+            file.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _metrics_rows(title: str, metrics: dict | None, classes: list[str]) -> list[str]:
+    if not metrics:
+        return [f"### {title}", "", "not measured", ""]
+    tta = " (test-time flip averaging)" if metrics.get("tta_flip") else ""
+    rows = [
+        f"### {title}",
+        "",
+        f"- images: {metrics['n']}{tta}",
+        f"- accuracy: **{metrics['accuracy']:.4f}**",
+        f"- macro-F1: {metrics['macro_f1']:.4f}",
+        "",
+        "| class | recall | " + " | ".join(f"pred {c}" for c in classes) + " |",
+        "|---|---|" + "---|" * len(classes),
+    ]
+    for c, row in zip(classes, metrics["confusion_matrix"], strict=True):
+        recall = metrics["per_class_recall"][c]
+        rows.append(f"| {c} | {recall:.3f} | " + " | ".join(str(v) for v in row) + " |")
+    return [*rows, ""]
+
+
+def card_markdown(card: dict) -> str:
+    """Render a card dict as Markdown."""
+    classes = list(card["classes"])
+    lines = [
+        f"# {card['name']}",
+        "",
+        f"- architecture: `{card['arch']}`, {card['params']:,} parameters, "
+        f"{card['size_bytes'] / 1e6:.2f} MB",
+        f"- classes ({card['class_set']}): {', '.join(classes)}",
+        f"- input: float32 {tuple(card['input_shape'])} in [0, 1]; output: class probabilities",
+        f"- data: {card['data']}",
+        f"- split: {card['split']}",
+        f"- training: {card.get('training', '')}",
+        f"- training time: {card['training_time_s'] / 60:.1f} min on {card.get('device', '?')}",
+        f"- CPU latency per image: {card.get('latency_ms_cpu', float('nan')):.1f} ms",
+        f"- date: {card['date']}",
+        "",
+        "Command:",
+        "",
+        "```",
+        card["command"],
+        "```",
+        "",
+    ]
+    lines += _metrics_rows("Validation (held out from Training)", card.get("validation"), classes)
+    lines += _metrics_rows(f"Test ({card.get('test_split', 'test')})", card.get("test"), classes)
+    if card.get("notes"):
+        lines += ["## Notes", "", card["notes"], ""]
+    return "\n".join(lines)
+
+
+def write_card(stem: str | os.PathLike, card: dict) -> tuple[Path, Path]:
+    """Write `<stem>.json` and `<stem>.md`; returns both paths."""
+    stem = Path(stem)
+    json_path, md_path = stem.with_suffix(".json"), stem.with_suffix(".md")
+    atomic_write_text(json_path, json.dumps(card, indent=2) + "\n")
+    atomic_write_text(md_path, card_markdown(card))
+    return json_path, md_path
+
+
+def read_card(path: str | os.PathLike) -> dict:
+    """Read a JSON card.
+
+    Raises:
+        FileNotFoundError: no card at `path`.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"Model card {str(path)!r} not found.")
+    return json.loads(path.read_text())

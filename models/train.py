@@ -1,0 +1,340 @@
+"""Training loop of the zoo (the `emolens train` command calls `train`).
+
+Backend-agnostic Keras 3 (TensorFlow here, JAX or TensorFlow on a GPU machine): checkpoints each
+epoch (atomically), resumes after interruption, stops early, and writes a model card.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shlex
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from models import zoo
+from models.augment import allow_jit, augmentation, mix_batch
+from models.cards import atomic_write_text, write_card
+from models.datasets import load_split
+from models.evaluate import evaluate
+
+
+@dataclass
+class TrainConfig:
+    """Everything that determines a training run; `command()` rebuilds the CLI call."""
+
+    arch: str = "vgg"
+    classes: str = "emo3"
+    data: str | None = None
+    out: str = "runs/model"
+    name: str | None = None
+    epochs: int = 60
+    batch_size: int = 64
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    warmup_epochs: int = 2
+    label_smoothing: float = 0.1
+    mix: str = "cutmix"
+    mix_prob: float = 0.5
+    augment: bool = True
+    class_weights: bool = True
+    val_fraction: float = 0.1
+    patience: int = 20
+    seed: int = 0
+    clean: bool = True
+    limit: int | None = None
+    init: str | None = None
+    freeze: bool = False
+    unfreeze_from: str | None = None
+    tta: bool = True
+    test_split: str | None = "publictest"
+    arch_kwargs: dict = field(default_factory=dict)
+
+    @property
+    def model_name(self) -> str:
+        """File stem of the trained model: `--name`, else `<arch>_<classes>`."""
+        return self.name or f"{self.arch}_{self.classes}"
+
+    def command(self) -> str:
+        """The `emolens train` command line that reproduces this run."""
+        defaults = TrainConfig()
+        parts = ["emolens", "train"]
+        for key, value in asdict(self).items():
+            if value == getattr(defaults, key) and key not in ("arch", "classes", "epochs"):
+                continue
+            flag = "--" + key.replace("_", "-")
+            if isinstance(value, bool):
+                parts.append(flag if value else "--no-" + key.replace("_", "-"))
+            elif isinstance(value, dict):
+                parts += [flag, json.dumps(value, separators=(",", ":"))]
+            elif value is not None:
+                parts += [flag, str(value)]
+        return shlex.join(parts)
+
+
+class _Batches(keras.utils.PyDataset):
+    """Shuffled full batches (static shapes) with optional CutMix/MixUp and sample weights."""
+
+    def __init__(self, images, onehot, weights, cfg: TrainConfig, start_epoch: int = 0):
+        super().__init__()
+        self.images, self.onehot, self.weights, self.cfg = images, onehot, weights, cfg
+        self.epoch = start_epoch
+        self._shuffle()
+
+    def _shuffle(self):
+        self.order = np.random.default_rng([self.cfg.seed, self.epoch]).permutation(
+            len(self.images)
+        )
+
+    def __len__(self):
+        return max(1, len(self.images) // self.cfg.batch_size)
+
+    def __getitem__(self, index):
+        rows = self.order[index * self.cfg.batch_size : (index + 1) * self.cfg.batch_size]
+        images, labels, weights = self.images[rows], self.onehot[rows], self.weights[rows]
+        rng = np.random.default_rng([self.cfg.seed, self.epoch, index])
+        if self.cfg.mix != "none" and rng.random() < self.cfg.mix_prob:
+            images, labels = mix_batch(
+                images, labels, mode=self.cfg.mix, seed=int(rng.integers(2**31))
+            )
+        return images, labels, weights
+
+    def on_epoch_end(self):
+        self.epoch += 1
+        self._shuffle()
+
+
+class _Checkpoint(keras.callbacks.Callback):
+    """Per-epoch atomic checkpoint + state; best weights by val accuracy; early stopping."""
+
+    def __init__(self, out: Path, base: keras.Model, state: dict, patience: int):
+        super().__init__()
+        self.out, self.base, self.state, self.patience = out, base, state, patience
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = {k: float(v) for k, v in (logs or {}).items()}
+        state = self.state
+        state["history"].append({"epoch": epoch + 1, **logs})
+        if logs.get("val_accuracy", -1.0) > state["best_val_accuracy"]:
+            state["best_val_accuracy"], state["best_epoch"], state["wait"] = (
+                logs["val_accuracy"],
+                epoch + 1,
+                0,
+            )
+            _atomic_save(self.base.save_weights, self.out / "best.weights.h5")
+        else:
+            state["wait"] += 1
+        state["epoch"] = epoch + 1
+        state["elapsed_s"] += time.perf_counter() - state.pop("_started", time.perf_counter())
+        state["_started"] = time.perf_counter()
+        _atomic_save(self.model.save, self.out / "checkpoint.keras")
+        _write_state(self.out, state)
+        if state["wait"] >= self.patience:
+            state["stopped_early"] = True
+            self.model.stop_training = True
+
+
+def _atomic_save(save, path: Path) -> None:
+    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
+    try:
+        save(str(tmp))
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _write_state(out: Path, state: dict) -> None:
+    public = {k: v for k, v in state.items() if not k.startswith("_")}
+    atomic_write_text(out / "state.json", json.dumps(public, indent=1))
+
+
+def _split(dataset, cfg: TrainConfig):
+    from sklearn.model_selection import train_test_split
+
+    rows = np.arange(len(dataset))
+    train_rows, val_rows = train_test_split(
+        rows, test_size=cfg.val_fraction, random_state=cfg.seed, stratify=dataset.labels
+    )
+    return np.sort(train_rows), np.sort(val_rows)
+
+
+def _build(cfg: TrainConfig, input_shape, num_classes: int, classes) -> keras.Model:
+    if not cfg.init:
+        model = zoo.build(cfg.arch, num_classes, input_shape, **cfg.arch_kwargs)
+    else:
+        source = zoo.load(cfg.init)
+        if source.outputs[0].shape[-1] == num_classes and not cfg.freeze:
+            model = source  # fine-tuning a model already trained on these classes: keep its head
+        else:
+            features = source.get_layer("logits").input
+            logits = keras.layers.Dense(num_classes, name="logits")(features)
+            probs = keras.layers.Softmax(name="probs")(logits)
+            model = keras.Model(source.inputs, probs, name=source.name)
+        trainable_from = None
+        if cfg.unfreeze_from:
+            names = [layer.name for layer in model.layers]
+            if cfg.unfreeze_from not in names:
+                raise ValueError(
+                    f"--unfreeze-from {cfg.unfreeze_from!r} is not a layer of {cfg.init!r}. "
+                    f"Layers: {', '.join(names)}."
+                )
+            trainable_from = names.index(cfg.unfreeze_from)
+        for i, layer in enumerate(model.layers):
+            if layer.name in ("logits", "probs"):
+                continue
+            if cfg.freeze:
+                layer.trainable = False
+            elif trainable_from is not None:
+                layer.trainable = i >= trainable_from
+    model.class_names = tuple(classes)
+    return model
+
+
+def _compile(wrapper: keras.Model, cfg: TrainConfig, steps_per_epoch: int) -> None:
+    warmup = cfg.warmup_epochs * steps_per_epoch
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=cfg.lr * 0.05,
+        decay_steps=max(1, cfg.epochs * steps_per_epoch - warmup),
+        warmup_target=cfg.lr,
+        warmup_steps=warmup,
+        alpha=0.01,
+    )
+    wrapper.compile(
+        optimizer=keras.optimizers.AdamW(schedule, weight_decay=cfg.weight_decay, clipnorm=5.0),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing),
+        metrics=["accuracy"],
+    )
+
+
+def _device() -> str:
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        return f"jax {jax.devices()[0].device_kind}"
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        gpus = tf.config.list_physical_devices("GPU")
+        return f"tensorflow {'GPU' if gpus else 'CPU'} ({platform.processor() or 'cpu'})"
+    return backend
+
+
+def train(cfg: TrainConfig, verbose: int | str = "auto") -> dict:
+    """Train `cfg.arch` on `cfg.data`, resuming from `cfg.out` if a run is there; returns the card.
+
+    Writes to `cfg.out`: checkpoint.keras + state.json (each epoch), best.weights.h5,
+    `<name>.keras` and its card `<name>.json` / `<name>.md`.
+    """
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    keras.utils.set_random_seed(cfg.seed)
+    full = load_split(cfg.data, "train", cfg.classes, cfg.clean, cfg.limit, cfg.seed)
+    train_rows, val_rows = _split(full, cfg)
+    classes = full.classes
+    images, labels = full.images[train_rows], full.labels[train_rows]
+    onehot = np.eye(len(classes), dtype=np.float32)[labels]
+    counts = np.bincount(labels, minlength=len(classes)).astype(np.float32)
+    class_weight = len(labels) / (len(classes) * np.maximum(counts, 1))
+    weights = (class_weight[labels] if cfg.class_weights else np.ones(len(labels))).astype(
+        np.float32
+    )
+    val_x, val_y = full.images[val_rows], full.labels[val_rows]
+    steps = max(1, len(images) // cfg.batch_size)
+
+    state_path = out / "state.json"
+    state = json.loads(state_path.read_text()) if state_path.is_file() else None
+    finished = state is not None and (
+        state["epoch"] >= cfg.epochs or state.get("stopped_early") or state.get("done")
+    )
+    if state and finished and (out / "best.weights.h5").is_file():
+        base = _build(cfg, full.images.shape[1:], len(classes), classes)  # weights come next
+    elif state and (out / "checkpoint.keras").is_file():
+        wrapper = keras.saving.load_model(out / "checkpoint.keras", safe_mode=True)
+        base = wrapper.get_layer(state["base_name"])
+        allow_jit(wrapper)
+        if keras.backend.backend() == "jax":
+            wrapper.jit_compile = True
+    else:
+        base = _build(cfg, full.images.shape[1:], len(classes), classes)
+        inputs = keras.Input(full.images.shape[1:], name="train_image")
+        augmented = augmentation()(inputs) if cfg.augment else inputs
+        wrapper = keras.Model(inputs, base(augmented), name="train_wrapper")
+        _compile(wrapper, cfg, steps)
+        finished = False
+        state = {
+            "config": asdict(cfg),
+            "base_name": base.name,
+            "epoch": 0,
+            "history": [],
+            "best_val_accuracy": -1.0,
+            "best_epoch": 0,
+            "wait": 0,
+            "elapsed_s": 0.0,
+        }
+    state["_started"] = time.perf_counter()
+    if not finished:
+        batches = _Batches(images, onehot, weights, cfg, start_epoch=state["epoch"])
+        val_onehot = np.eye(len(classes), dtype=np.float32)[val_y]
+        wrapper.fit(
+            batches,
+            epochs=cfg.epochs,
+            initial_epoch=state["epoch"],
+            validation_data=(val_x, val_onehot),
+            verbose=verbose,
+            callbacks=[_Checkpoint(out, base, state, cfg.patience)],
+        )
+    return _finish(cfg, out, base, state, full, val_rows)
+
+
+def _finish(cfg: TrainConfig, out: Path, base, state: dict, full, val_rows) -> dict:
+    base.load_weights(out / "best.weights.h5")
+    classes = full.classes
+    validation = evaluate(base, full.images[val_rows], full.labels[val_rows], classes, cfg.tta)
+    test, test_note = None, ""
+    if cfg.test_split:
+        try:
+            test_set = load_split(cfg.data, cfg.test_split, cfg.classes, False, cfg.limit, cfg.seed)
+            test = evaluate(base, test_set.images, test_set.labels, classes, cfg.tta)
+        except FileNotFoundError as error:
+            test_note = f"Test split not available where this was trained ({error}). "
+    model_path = out / f"{cfg.model_name}.keras"
+    _atomic_save(base.save, model_path)
+    card = {
+        "name": cfg.model_name,
+        "arch": cfg.arch if not cfg.init else f"{cfg.arch} (from {cfg.init})",
+        "class_set": cfg.classes,
+        "classes": list(classes),
+        "input_shape": list(full.images.shape[1:]),
+        "data": f"{cfg.data or 'fer2013'}"
+        + (" (cleaned: near-black and unknown-row images dropped)" if cfg.clean else ""),
+        "split": f"Training minus a {cfg.val_fraction:.0%} stratified validation split "
+        f"(seed {cfg.seed}): {len(full) - len(val_rows)} train / {len(val_rows)} val"
+        + (f"; subset of {cfg.limit}" if cfg.limit else ""),
+        "test_split": cfg.test_split,
+        "training": f"{state['epoch']} epochs (best {state['best_epoch']}), batch "
+        f"{cfg.batch_size}, AdamW lr {cfg.lr} cosine, label smoothing "
+        f"{cfg.label_smoothing}, mix {cfg.mix}, augment {cfg.augment}, class "
+        f"weights {cfg.class_weights}, TTA flip {cfg.tta}",
+        "validation": validation,
+        "test": test,
+        "params": int(base.count_params()),
+        "size_bytes": model_path.stat().st_size,
+        "training_time_s": float(state["elapsed_s"]),
+        "device": _device(),
+        "backend": keras.backend.backend(),
+        "command": cfg.command(),
+        "date": date.today().isoformat(),
+        "history": state["history"],
+        "notes": test_note,
+    }
+    write_card(out / cfg.model_name, card)
+    state["done"] = True
+    _write_state(out, state)
+    return card
