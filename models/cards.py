@@ -42,6 +42,10 @@ def _metrics_rows(title: str, metrics: dict | None, classes: list[str]) -> list[
     return [*rows, ""]
 
 
+def _latency(ms: float | None) -> str:
+    return "not measured" if ms is None else f"{ms:.1f} ms"
+
+
 def card_markdown(card: dict) -> str:
     """Render a card dict as Markdown."""
     classes = list(card["classes"])
@@ -56,7 +60,7 @@ def card_markdown(card: dict) -> str:
         f"- split: {card['split']}",
         f"- training: {card.get('training', '')}",
         f"- training time: {card['training_time_s'] / 60:.1f} min on {card.get('device', '?')}",
-        f"- CPU latency per image: {card.get('latency_ms_cpu', float('nan')):.1f} ms",
+        f"- CPU latency per image: {_latency(card.get('latency_ms_cpu'))}",
         f"- date: {card['date']}",
         "",
         "Command:",

@@ -1,0 +1,124 @@
+"""Every zoo architecture: output contract, logits -> probs head, `.keras` round trip, errors."""
+
+import keras
+import numpy as np
+import pytest
+
+import models  # noqa: F401  (registers the custom layers safe_mode needs)
+from models import zoo
+
+# Small widths keep the whole file fast; the structure under test is the same.
+SMALL = {
+    "vgg": {"widths": (8, 16)},
+    "resnet18": {"width": 4},
+    "resnet34": {"width": 4},
+    "mini_xception": {"widths": (8, 16)},
+    "mobilenetv2": {"alpha": 0.35},
+    "vit": {"dim": 16, "depth": 2, "heads": 2, "mlp_dim": 32},
+}
+APPLICATIONS = ("mobilenetv2", "efficientnetb0")
+
+
+def _images(shape, n=3, seed=0):
+    return np.random.default_rng(seed).random((n, *shape), dtype=np.float32)
+
+
+def _probs(model, images):
+    return keras.ops.convert_to_numpy(model(images, training=False))
+
+
+def _check_contract(model, images, num_classes):
+    probs = _probs(model, images)
+    assert probs.shape == (len(images), num_classes)
+    assert probs.dtype == np.float32
+    assert np.all(probs >= 0)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+    # The head is Dense "logits" followed by a separate Softmax "probs" that is the output.
+    logits_layer, probs_layer = model.get_layer("logits"), model.get_layer("probs")
+    assert isinstance(logits_layer, keras.layers.Dense)
+    assert isinstance(probs_layer, keras.layers.Softmax)
+    assert model.layers[-1] is probs_layer
+    logits_model = keras.Model(model.input, logits_layer.output)
+    logits = keras.ops.convert_to_numpy(logits_model(images, training=False))
+    assert logits.shape == (len(images), num_classes)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(keras.ops.softmax(logits)), probs, atol=1e-6
+    )
+    return probs
+
+
+def test_the_zoo_lists_every_architecture():
+    assert zoo.architectures() == sorted(
+        [
+            "alexnet",
+            "efficientnetb0",
+            "lenet",
+            "mini_xception",
+            "mobilenetv2",
+            "resnet18",
+            "resnet34",
+            "vgg",
+            "vit",
+        ]
+    )
+    assert zoo.available()["architectures"] == zoo.architectures()
+
+
+@pytest.mark.parametrize("name", zoo.architectures())
+def test_architecture_builds_predicts_and_round_trips(name, tmp_path):
+    keras.utils.set_random_seed(0)
+    model = zoo.build(name, "emo3", (48, 48, 1), **SMALL.get(name, {}))
+    assert model.class_names == ("angry", "happy", "sad")
+    images = _images((48, 48, 1))
+    probs = _check_contract(model, images, 3)
+
+    path = tmp_path / f"{name}.keras"
+    model.save(path)
+    reloaded = keras.saving.load_model(path, safe_mode=True)
+    np.testing.assert_allclose(_probs(reloaded, images), probs, atol=1e-6)
+    assert [layer.name for layer in reloaded.layers] == [layer.name for layer in model.layers]
+
+
+@pytest.mark.parametrize("name", APPLICATIONS)
+def test_applications_accept_small_rgb_faces(name):
+    keras.utils.set_random_seed(0)
+    model = zoo.build(name, "fer7", (32, 32, 3), **SMALL.get(name, {}))
+    _check_contract(model, _images((32, 32, 3), n=2), 7)
+
+
+def test_a_class_count_builds_a_model_without_class_names():
+    model = zoo.build("vgg", 5, (24, 24, 1), widths=(4,))
+    assert model.outputs[0].shape[-1] == 5
+    assert not hasattr(model, "class_names")
+
+
+def test_vit_exposes_attention_probabilities():
+    model = zoo.build("vit", "emo3", (48, 48, 1), **SMALL["vit"])
+    attention = model.get_layer("block1_attn")
+    assert attention.output[1].shape == (None, 2, 145, 145)  # 12x12 patches + class token
+
+
+@pytest.mark.parametrize(
+    ("name", "shape", "kwargs", "match"),
+    [
+        ("vgg", (48, 48), {}, r"input_shape must be \(H, W, C\); got \(48, 48\)"),
+        ("lenet", (48, 48, 1, 1), {}, r"input_shape must be \(H, W, C\)"),
+        ("mobilenetv2", (24, 24, 1), {}, "at least 32x32; got \\(24, 24\\)"),
+        ("efficientnetb0", (16, 48, 3), {}, "at least 32x32"),
+        ("vit", (50, 50, 1), {"patch_size": 4}, "50x50 is not a multiple of patch_size=4"),
+        ("vit", (48, 48, 1), {"dim": 10, "heads": 4}, "dim=10 must be divisible by heads=4"),
+    ],
+)
+def test_bad_input_shapes_raise_clear_errors(name, shape, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        zoo.build(name, "emo3", shape, **kwargs)
+
+
+def test_unknown_architecture_lists_the_known_ones():
+    with pytest.raises(ValueError, match=r"Unknown architecture 'vgg99'\. Available: alexnet, "):
+        zoo.build("vgg99")
+
+
+def test_unknown_class_set_names_the_choices():
+    with pytest.raises(ValueError, match="Unknown class set 'fer8'. Choose one of: fer7, emo3"):
+        zoo.build("vgg", "fer8")
