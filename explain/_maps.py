@@ -26,3 +26,17 @@ def resize_maps(maps: np.ndarray, size: tuple[int, int]) -> np.ndarray:
         return maps
     resized = tf.image.resize(maps[..., None], size, method="bilinear")
     return resized.numpy()[..., 0].astype(np.float32)
+
+
+def unit_maps_graph(maps: tf.Tensor, size: tuple[int, int]) -> tf.Tensor:
+    """In-graph twin of `to_unit_range(resize_maps(relu(maps), size))`: (N, h, w) -> (N, H, W).
+
+    `size` must be static Python ints, so the compiled graph keeps static shapes. Same
+    bilinear half-pixel resize and per-map max scaling as the numpy path (float32).
+    """
+    maps = tf.nn.relu(maps)
+    if tuple(maps.shape[1:3]) != tuple(size):
+        maps = tf.image.resize(maps[..., None], size, method="bilinear")[..., 0]
+    maps = tf.nn.relu(maps)
+    peak = tf.reduce_max(maps, axis=(1, 2), keepdims=True)  # (N,1,1)
+    return maps / tf.where(peak > 0.0, peak, tf.ones_like(peak))

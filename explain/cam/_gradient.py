@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Hashable
 
 import keras
 import numpy as np
@@ -10,7 +11,7 @@ import tensorflow as tf
 
 from explain._batch import as_images, as_targets, batches, model_classes
 from explain._layers import feature_model
-from explain._maps import resize_maps, to_unit_range
+from explain._maps import resize_maps, to_unit_range, unit_maps_graph
 from explain.types import Images, Maps, Targets
 
 WeightsFn = Callable[[tf.Tensor, tf.Tensor], tf.Tensor]
@@ -63,17 +64,35 @@ def _low_res_maps(features, images, targets, weights_fn):
     return tf.nn.relu(tf.reduce_sum(weights * acts, axis=-1))  # (N,h,w)
 
 
-_COMPILED: dict[WeightsFn, Callable] = {}
+_STEPS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _compiled(weights_fn: WeightsFn) -> Callable:
-    """One tf.function per weighting, so methods do not retrace each other's graphs."""
-    if weights_fn not in _COMPILED:
-        _COMPILED[weights_fn] = tf.function(
-            lambda features, images, targets: _low_res_maps(features, images, targets, weights_fn),
-            reduce_retracing=True,
-        )
-    return _COMPILED[weights_fn]
+def cached_step(model: keras.Model, key: Hashable, build: Callable[[], Callable]) -> Callable:
+    """The compiled step `build()` for (model, key), built once, cached weakly by `model`.
+
+    Steps close over sub-models of `model` (never `model` itself), so the cache entry dies
+    with the model. Closing over them, instead of passing a model to a `tf.function`, skips
+    tracing-type checks of the model on every call (~1 ms each at batch 1).
+    """
+    steps = _STEPS.setdefault(model, {})
+    if key not in steps:
+        steps[key] = build()
+    return steps[key]
+
+
+def image_specs(shape: tuple[int, ...]) -> tuple[tf.TensorSpec, tf.TensorSpec]:
+    """Fixed signatures (images (N, H, W, C) float32, targets (N,) int32): no retracing."""
+    return tf.TensorSpec((None, *shape), tf.float32), tf.TensorSpec((None,), tf.int32)
+
+
+def _gradient_step(features: keras.Model, weights_fn: WeightsFn, shape: tuple[int, ...]):
+    """Concrete fn images (N,H,W,C), targets (N,) -> unit maps (N,H,W), all in one graph."""
+
+    def step(images, targets):
+        low_res = _low_res_maps(features, images, targets, weights_fn)  # (N,h,w)
+        return unit_maps_graph(low_res, shape[:2])  # (N,H,W)
+
+    return tf.function(step).get_concrete_function(*image_specs(shape))
 
 
 def unit_maps(low_res: np.ndarray, size: tuple[int, int]) -> Maps:
@@ -104,11 +123,16 @@ def gradient_cam(
 
     Returns:
         float32 (N, H, W), each map scaled to [0, 1].
+
+    One compiled call per batch does the forward, backward, weighting, ReLU, resize and
+    [0, 1] scaling; its maps are copied into one preallocated array.
     """
     images, features, indices = prepare(model, images, targets, layer, caller)
-    compiled = _compiled(weights)
-    maps = np.empty(images.shape[:3], dtype=np.float32)
+    shape = images.shape[1:]
+    step = cached_step(
+        model, (features, weights, shape), lambda: _gradient_step(features, weights, shape)
+    )
+    maps = np.empty(images.shape[:3], dtype=np.float32)  # filled batch by batch, nothing kept
     for part in batches(len(images), batch_size):
-        low_res = compiled(features, tf.constant(images[part]), tf.constant(indices[part]))
-        maps[part] = unit_maps(low_res.numpy(), images.shape[1:3])
+        maps[part] = step(tf.constant(images[part]), tf.constant(indices[part])).numpy()
     return maps
