@@ -8,14 +8,18 @@ import tensorflow as tf
 
 from explain._batch import batches
 from explain._layers import logits_model
-from explain.cam._gradient import prepare, resolve_top, unit_maps
+from explain.cam._gradient import cached_step, image_specs, prepare, resolve_top, unit_maps
 from explain.types import Images, Maps, Targets
 
 
-@tf.function(reduce_retracing=True)
-def _acts_and_targets(features, images, targets):
-    acts, logits = features(images, training=False)  # (N,h,w,K), (N,classes)
-    return acts, resolve_top(logits, targets)
+def _acts_step(features: keras.Model, shape: tuple[int, ...]):
+    """Concrete fn images (N,H,W,C), targets (N,) -> acts (N,h,w,K), chosen targets (N,)."""
+
+    def step(images, targets):
+        acts, logits = features(images, training=False)  # (N,h,w,K), (N,classes)
+        return acts, resolve_top(logits, targets)
+
+    return tf.function(step).get_concrete_function(*image_specs(shape))
 
 
 def unit_masks(acts: tf.Tensor, size) -> tf.Tensor:
@@ -26,14 +30,25 @@ def unit_masks(acts: tf.Tensor, size) -> tf.Tensor:
     return tf.where(span > 0.0, (masks - low) / tf.where(span > 0.0, span, 1.0), 0.0)
 
 
-@tf.function(reduce_retracing=True)
-def _masked_scores(logits_fn, images, acts, pairs, targets):
-    """Probability of targets[p] for image pairs[p, 0] masked by its channel pairs[p, 1]."""
-    channel_maps = tf.gather_nd(tf.transpose(acts, (0, 3, 1, 2)), pairs)  # (P,h,w)
-    masks = unit_masks(channel_maps, tf.shape(images)[1:3])  # (P,H,W)
-    masked = tf.gather(images, pairs[:, 0]) * masks[..., None]  # (P,H,W,C)
-    probs = tf.nn.softmax(logits_fn(masked, training=False))
-    return tf.gather(probs, tf.gather(targets, pairs[:, 0]), batch_dims=1)  # (P,)
+def _scores_step(head: keras.Model, shape: tuple[int, ...], grid: tuple[int, ...]):
+    """Concrete fn: probability of targets[p] for image pairs[p, 0] masked by channel pairs[p, 1].
+
+    (images (N,H,W,C), acts (N,h,w,K), pairs (P,2), targets (N,)) -> (P,). Masks are made
+    in the same graph as the forward pass, with static image sizes so the model's graph
+    keeps the shapes it was built for.
+    """
+    image_spec, target_spec = image_specs(shape)
+    acts_spec = tf.TensorSpec((None, *grid), tf.float32)
+    pairs_spec = tf.TensorSpec((None, 2), tf.int32)
+
+    def step(images, acts, pairs, targets):
+        channel_maps = tf.gather_nd(tf.transpose(acts, (0, 3, 1, 2)), pairs)  # (P,h,w)
+        masks = unit_masks(channel_maps, shape[:2])  # (P,H,W)
+        masked = tf.gather(images, pairs[:, 0]) * masks[..., None]  # (P,H,W,C)
+        probs = tf.nn.softmax(head(masked, training=False))  # (P,classes)
+        return tf.gather(probs, tf.gather(targets, pairs[:, 0]), batch_dims=1)  # (P,)
+
+    return tf.function(step).get_concrete_function(image_spec, acts_spec, pairs_spec, target_spec)
 
 
 def live_pairs(acts: np.ndarray, top_k: int | None) -> np.ndarray:
@@ -52,7 +67,11 @@ def live_pairs(acts: np.ndarray, top_k: int | None) -> np.ndarray:
 
 
 def score_weights(model, images, acts, targets, top_k, batch_size) -> np.ndarray:
-    """Score-CAM channel weights (N, K) for one batch of images and their acts."""
+    """Score-CAM channel weights (N, K) for one batch of images and their acts.
+
+    Masked images go through one cached compiled step, `batch_size` per call; the scores of
+    all (image, channel) pairs land in one array and are scattered into (N, K) at once.
+    """
     head = logits_model(model)
     weights = np.zeros((acts.shape[0], acts.shape[-1]), dtype=np.float32)  # (N,K)
     constant = (acts.max(axis=(1, 2)) == acts.min(axis=(1, 2))) & (acts.max(axis=(1, 2)) != 0)
@@ -60,9 +79,16 @@ def score_weights(model, images, acts, targets, top_k, batch_size) -> np.ndarray
         blank = tf.nn.softmax(head(np.zeros_like(images[:1]), training=False)).numpy()[0]
         weights[constant] = blank[np.broadcast_to(targets[:, None], constant.shape)[constant]]
     pairs = live_pairs(acts, top_k)
+    shape, grid = tuple(images.shape[1:]), tuple(acts.shape[1:])
+    step = cached_step(
+        model, ("score_cam", head, shape, grid), lambda: _scores_step(head, shape, grid)
+    )
+    images, acts = tf.convert_to_tensor(images), tf.convert_to_tensor(acts)  # once per batch
+    targets = tf.convert_to_tensor(targets, dtype=tf.int32)
+    scores = np.empty((len(pairs),), dtype=np.float32)  # (P,)
     for part in batches(len(pairs), batch_size):
-        scores = _masked_scores(head, images, acts, tf.constant(pairs[part]), targets)
-        weights[pairs[part, 0], pairs[part, 1]] = scores.numpy()
+        scores[part] = step(images, acts, tf.constant(pairs[part]), targets).numpy()
+    weights[pairs[:, 0], pairs[:, 1]] = scores
     return weights
 
 
@@ -101,10 +127,14 @@ def score_cam(
     if top_k is not None and top_k < 1:
         raise ValueError(f"score_cam top_k must be >= 1 or None; got {top_k}.")
     images, features, indices = prepare(model, images, targets, layer, "score_cam")
+    shape = images.shape[1:]
+    acts_step = cached_step(
+        model, ("score_cam", features, shape), lambda: _acts_step(features, shape)
+    )
     maps = np.empty(images.shape[:3], dtype=np.float32)
     for part in batches(len(images), batch_size):
         batch = tf.constant(images[part])
-        acts, chosen = _acts_and_targets(features, batch, tf.constant(indices[part]))
+        acts, chosen = acts_step(batch, tf.constant(indices[part]))
         acts, chosen = acts.numpy(), chosen.numpy()
         weights = score_weights(model, batch, acts, chosen, top_k, batch_size)
         maps[part] = unit_maps((acts * weights[:, None, None, :]).sum(-1), images.shape[1:3])
