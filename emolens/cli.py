@@ -10,14 +10,36 @@ from dataclasses import fields
 EXIT_USAGE = 2
 
 
-def _train(args: argparse.Namespace) -> int:
-    from models.train import TrainConfig, train
+def train_config(args: argparse.Namespace):
+    """The `TrainConfig` of parsed `emolens train` arguments (a card's command parses back).
+
+    Raises:
+        ValueError: --arch-kwargs is not a JSON object.
+    """
+    from models.train import TrainConfig
 
     values = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if hasattr(args, f.name)}
-    values["arch_kwargs"] = json.loads(args.arch_kwargs) if args.arch_kwargs else {}
+    try:
+        values["arch_kwargs"] = json.loads(args.arch_kwargs) if args.arch_kwargs else {}
+    except json.JSONDecodeError as error:
+        raise ValueError(
+            f"--arch-kwargs must be a JSON object such as '{{\"widths\": [32, 64]}}'; "
+            f"got {args.arch_kwargs!r} ({error})."
+        ) from None
+    if not isinstance(values["arch_kwargs"], dict):
+        raise ValueError(
+            f"--arch-kwargs must be a JSON object such as '{{\"widths\": [32, 64]}}'; "
+            f"got {args.arch_kwargs!r}."
+        )
     if str(values.get("test_split")).lower() == "none":
         values["test_split"] = None
-    card = train(TrainConfig(**values), verbose=1 if sys.stdout.isatty() else 2)
+    return TrainConfig(**values)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from models.train import train
+
+    card = train(train_config(args), verbose=1 if sys.stdout.isatty() else 2)
     test = card.get("test") or card["validation"]
     print(
         f"{card['name']}: accuracy {test['accuracy']:.4f}, macro-F1 {test['macro_f1']:.4f}; "

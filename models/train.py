@@ -73,7 +73,9 @@ class TrainConfig:
                 parts.append(flag if value else "--no-" + key.replace("_", "-"))
             elif isinstance(value, dict):
                 parts += [flag, json.dumps(value, separators=(",", ":"))]
-            elif value is not None:
+            elif value is None:  # only reached by --test-split (its default is not None)
+                parts += [flag, "none"]
+            else:
                 parts += [flag, str(value)]
         return shlex.join(parts)
 
@@ -251,8 +253,8 @@ def train(cfg: TrainConfig, verbose: int | str = "auto") -> dict:
     state_path = out / "state.json"
     state = json.loads(state_path.read_text()) if state_path.is_file() else None
     finished = state is not None and (
-        state["epoch"] >= cfg.epochs or state.get("stopped_early") or state.get("done")
-    )
+        state["epoch"] >= cfg.epochs or state.get("stopped_early")
+    )  # a run trained up to its last epoch, or stopped early; a larger --epochs continues it
     if state and finished and (out / "best.weights.h5").is_file():
         base = _build(cfg, full.images.shape[1:], len(classes), classes)  # weights come next
     elif state and (out / "checkpoint.keras").is_file():
@@ -313,7 +315,11 @@ def _finish(cfg: TrainConfig, out: Path, base, state: dict, full, val_rows) -> d
         "classes": list(classes),
         "input_shape": list(full.images.shape[1:]),
         "data": f"{cfg.data or 'fer2013'}"
-        + (" (cleaned: near-black and unknown-row images dropped)" if cfg.clean else ""),
+        + (
+            " (cleaned: near-black and unknown-row images dropped)"
+            if cfg.clean and cfg.data != "synthetic"
+            else ""
+        ),
         "split": f"Training minus a {cfg.val_fraction:.0%} stratified validation split "
         f"(seed {cfg.seed}): {len(full) - len(val_rows)} train / {len(val_rows)} val"
         + (f"; subset of {cfg.limit}" if cfg.limit else ""),

@@ -1,0 +1,218 @@
+"""Training on synthetic faces: loss, card, command round trip, resume, transfer, reproduction."""
+
+import json
+import shlex
+from dataclasses import replace
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from emolens.cli import build_parser, main, train_config
+from models import train as train_module
+from models import zoo
+from models.train import TrainConfig, train
+
+LIMIT = 240
+CARD_KEYS = {"classes", "validation", "test", "params", "size_bytes", "command", "date"}
+
+
+def _config(out, **changes) -> TrainConfig:
+    """A tiny, fast, learnable run: 4k-parameter VGG on `LIMIT` synthetic emo3 faces."""
+    base = TrainConfig(
+        arch="vgg",
+        classes="emo3",
+        data="synthetic",
+        out=str(out),
+        name="tiny",
+        epochs=2,
+        batch_size=32,
+        lr=1e-2,
+        warmup_epochs=0,
+        mix="none",
+        augment=False,
+        limit=LIMIT,
+        test_split="publictest",
+        arch_kwargs={"widths": [8, 16]},
+    )
+    return replace(base, **changes)
+
+
+def _out(cfg: TrainConfig) -> Path:
+    return Path(cfg.out)
+
+
+def _weights(model: keras.Model) -> dict[str, list[np.ndarray]]:
+    return {layer.name: [np.array(w) for w in layer.get_weights()] for layer in model.layers}
+
+
+def _same(a: list[np.ndarray], b: list[np.ndarray]) -> bool:
+    return len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """One 2-epoch run shared by the read-only tests below: (config, card)."""
+    cfg = _config(tmp_path_factory.mktemp("train") / "tiny_run")
+    return cfg, train(cfg, verbose=0)
+
+
+def test_training_lowers_the_loss(trained):
+    cfg, card = trained
+    state = json.loads((_out(cfg) / "state.json").read_text())
+    losses = [entry["loss"] for entry in state["history"]]
+    assert [entry["epoch"] for entry in state["history"]] == [1, 2]
+    assert losses[-1] < losses[0], f"training loss did not fall: {losses}"
+    assert state["done"] and state["epoch"] == 2
+    assert card["history"] == state["history"]
+
+
+def test_training_writes_a_valid_card(trained):
+    cfg, card = trained
+    out = _out(cfg)
+    on_disk = json.loads((out / "tiny.json").read_text())
+    assert on_disk == card
+    assert CARD_KEYS <= set(card)
+    assert card["classes"] == ["angry", "happy", "sad"]
+    model_path = out / "tiny.keras"
+    assert card["size_bytes"] == model_path.stat().st_size
+    model = zoo.load(model_path)
+    assert card["params"] == model.count_params()
+    assert model.class_names == ("angry", "happy", "sad")
+    for split, n in (("validation", LIMIT // 10), ("test", LIMIT)):
+        metrics = card[split]
+        assert metrics["n"] == n
+        assert np.sum(metrics["confusion_matrix"]) == n
+        assert 0.0 <= metrics["accuracy"] <= 1.0
+    assert "synthetic" in card["data"] and "cleaned" not in card["data"]
+    markdown = (out / "tiny.md").read_text()
+    assert markdown.startswith("# tiny\n") and card["command"] in markdown
+    assert {p.name for p in out.iterdir()} >= {
+        "tiny.keras",
+        "tiny.json",
+        "tiny.md",
+        "state.json",
+        "checkpoint.keras",
+        "best.weights.h5",
+    }
+
+
+def _parse_command(command: str) -> TrainConfig:
+    argv = shlex.split(command)
+    assert argv[:2] == ["emolens", "train"]
+    return train_config(build_parser().parse_args(argv[1:]))
+
+
+def test_card_command_parses_back_to_the_same_config(trained):
+    cfg, card = trained
+    assert _parse_command(card["command"]) == cfg
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"test_split": None, "augment": False, "tta": False, "lr": 3e-4},
+        {"init": "runs/a b/x.keras", "freeze": True, "unfreeze_from": "block2_conv1_conv"},
+        {"classes": "fer7", "data": None, "limit": None, "name": None, "weight_decay": 0.05},
+    ],
+)
+def test_command_round_trips_any_config(changes, tmp_path):
+    cfg = _config(tmp_path / "out dir", **changes)
+    assert _parse_command(cfg.command()) == cfg
+
+
+def test_evaluate_reproduces_the_cards_test_numbers_exactly(trained, tmp_path):
+    cfg, card = trained
+    result = tmp_path / "metrics.json"
+    argv = ["evaluate", "--model", str(_out(cfg) / "tiny.keras"), "--data", "synthetic"]
+    argv += ["--split", "publictest", "--limit", str(LIMIT), "--seed", str(cfg.seed)]
+    assert main([*argv, "--out", str(result)]) == 0
+    metrics = json.loads(result.read_text())
+    assert metrics["n"] == card["test"]["n"] == LIMIT
+    assert metrics["accuracy"] == card["test"]["accuracy"]
+    assert metrics["confusion_matrix"] == card["test"]["confusion_matrix"]
+    assert metrics["macro_f1"] == card["test"]["macro_f1"]
+    assert metrics["per_class_recall"] == card["test"]["per_class_recall"]
+
+
+def test_resume_continues_without_redoing_epochs(tmp_path, monkeypatch):
+    cfg = _config(tmp_path / "run", epochs=1, limit=120, test_split=None, tta=False)
+    first = train(cfg, verbose=0)
+    assert [entry["epoch"] for entry in first["history"]] == [1]
+    assert first["test"] is None
+
+    second = train(replace(cfg, epochs=2), verbose=0)
+    assert [entry["epoch"] for entry in second["history"]] == [1, 2]
+    assert second["history"][0] == first["history"][0]  # epoch 1 was not redone
+    assert second["history"][1] != first["history"][0]
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a finished run was trained again")
+
+    monkeypatch.setattr(train_module, "_Batches", no_training)
+    third = train(replace(cfg, epochs=2), verbose=0)
+    assert third["history"] == second["history"]
+    assert third["validation"] == second["validation"]
+
+
+def _spy_on_build(monkeypatch) -> dict:
+    """Record the weights of the model `train` builds, before any training."""
+    seen = {}
+    real_build = train_module._build
+
+    def spy(*args, **kwargs):
+        model = real_build(*args, **kwargs)
+        seen["initial"] = _weights(model)
+        seen["trainable"] = {layer.name: layer.trainable for layer in model.layers}
+        return model
+
+    monkeypatch.setattr(train_module, "_build", spy)
+    return seen
+
+
+def test_transfer_with_freeze_trains_only_the_new_head(trained, tmp_path, monkeypatch):
+    cfg, _ = trained
+    source_path = _out(cfg) / "tiny.keras"
+    source = _weights(zoo.load(source_path))
+    seen = _spy_on_build(monkeypatch)
+    transfer = _config(tmp_path / "transfer", name="transfer", epochs=1, test_split=None)
+    train(replace(transfer, init=str(source_path), freeze=True), verbose=0)
+
+    result = _weights(zoo.load(tmp_path / "transfer" / "transfer.keras"))
+    assert not _same(seen["initial"]["logits"], source["logits"])  # a fresh head
+    assert not _same(result["logits"], seen["initial"]["logits"])  # that was trained
+    backbone = [name for name in result if name not in ("logits", "probs")]
+    assert any(result[name] for name in backbone)
+    for name in backbone:
+        assert _same(result[name], source[name]), f"frozen layer {name} changed"
+        assert seen["trainable"][name] is False
+
+
+def test_unfreeze_from_trains_from_that_layer_on(trained, tmp_path, monkeypatch):
+    cfg, _ = trained
+    source_path = _out(cfg) / "tiny.keras"
+    source = _weights(zoo.load(source_path))
+    seen = _spy_on_build(monkeypatch)
+    finetune = _config(tmp_path / "finetune", name="finetune", epochs=1, test_split=None)
+    train(replace(finetune, init=str(source_path), unfreeze_from="block2_conv1_conv"), verbose=0)
+
+    result = _weights(zoo.load(tmp_path / "finetune" / "finetune.keras"))
+    names = list(result)
+    start = names.index("block2_conv1_conv")
+    assert _same(seen["initial"]["logits"], source["logits"])  # same classes: head kept
+    for name in names[:start]:
+        assert _same(result[name], source[name]), f"layer {name} before the cut changed"
+    for name in ("block2_conv1_conv", "block2_conv2_conv", "block2_conv2_bn", "logits"):
+        assert not _same(result[name], source[name]), f"layer {name} was not trained"
+        assert seen["trainable"][name] is True
+
+
+def test_unknown_unfreeze_from_names_the_layers(trained, tmp_path):
+    cfg, _ = trained
+    source_path = str(_out(cfg) / "tiny.keras")
+    bad = _config(tmp_path / "bad", init=source_path, unfreeze_from="block9_conv")
+    with pytest.raises(ValueError, match=r"'block9_conv' is not a layer of .*Layers: image, "):
+        train(bad, verbose=0)
+    assert not (tmp_path / "bad" / "state.json").exists()
