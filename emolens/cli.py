@@ -62,6 +62,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         out=args.out,
         update_card=args.update_card,
     )
+    print(f"model {result['model']} | data {args.data} | split {args.split}")
     print(result["table"])
     return 0
 
@@ -72,6 +73,21 @@ def _download(args: argparse.Namespace) -> int:
     path = download_fer2013(args.dest)
     print(f"FER2013 ready under {path}")
     return 0
+
+
+def _models(args: argparse.Namespace) -> int:
+    from models import zoo
+    from models.cards import model_table
+
+    print("architectures:", ", ".join(zoo.architectures()))
+    cards = [card for name in zoo.bundled() if (card := zoo.load_card(name))]
+    print(model_table(cards))
+    return 0
+
+
+def _add_models(sub) -> None:
+    p = sub.add_parser("models", help="list architectures and bundled models (from their cards)")
+    p.set_defaults(run=_models)
 
 
 def _add_train(sub) -> None:
@@ -102,6 +118,12 @@ def _add_train(sub) -> None:
         )
     p.add_argument("--init", default=None, help="start from this trained model's backbone")
     p.add_argument("--unfreeze-from", default=None, help="fine-tune layers from this one on")
+    p.add_argument(
+        "--stop-epoch",
+        type=int,
+        default=None,
+        help="stop after this epoch; the learning-rate schedule still spans --epochs",
+    )
     p.add_argument("--test-split", default=d.test_split)
     p.add_argument("--arch-kwargs", default=None, help="JSON, e.g. '{\"width\": 32}'")
     p.set_defaults(run=_train)
@@ -153,6 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train(sub)
     _add_evaluate(sub)
     _add_data(sub)
+    _add_models(sub)
     return parser
 
 

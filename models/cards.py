@@ -16,6 +16,9 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     try:
         with os.fdopen(handle, "w") as file:
             file.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file normal permissions
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -96,3 +99,24 @@ def read_card(path: str | os.PathLike) -> dict:
     if not path.is_file():
         raise FileNotFoundError(f"Model card {str(path)!r} not found.")
     return json.loads(path.read_text())
+
+
+def model_table(cards: list[dict]) -> str:
+    """Markdown table of model cards: test accuracy, macro-F1, recall per class, size, latency."""
+    rows = [
+        "| model | architecture | classes | test accuracy | macro-F1 | recall per class "
+        "| params | size | CPU ms/image |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for card in cards:
+        test = card.get("test") or {}
+        recall = ", ".join(f"{c} {r:.2f}" for c, r in test.get("per_class_recall", {}).items())
+        accuracy = f"{test['accuracy']:.1%}" if test else "n/a"
+        macro_f1 = f"{test['macro_f1']:.3f}" if test else "n/a"
+        latency = card.get("latency_ms_cpu")
+        rows.append(
+            f"| {card['name']} | {card['arch']} | {card['class_set']} | {accuracy} | {macro_f1} "
+            f"| {recall} | {card['params'] / 1e6:.2f}M | {card['size_bytes'] / 1e6:.1f} MB "
+            f"| {'n/a' if latency is None else f'{latency:.1f}'} |"
+        )
+    return "\n".join(rows)

@@ -35,6 +35,7 @@ class TrainConfig:
     out: str = "runs/model"
     name: str | None = None
     epochs: int = 60
+    stop_epoch: int | None = None
     batch_size: int = 64
     lr: float = 2e-3
     weight_decay: float = 1e-4
@@ -252,8 +253,9 @@ def train(cfg: TrainConfig, verbose: int | str = "auto") -> dict:
 
     state_path = out / "state.json"
     state = json.loads(state_path.read_text()) if state_path.is_file() else None
+    last_epoch = min(cfg.epochs, cfg.stop_epoch or cfg.epochs)  # schedule spans cfg.epochs
     finished = state is not None and (
-        state["epoch"] >= cfg.epochs or state.get("stopped_early")
+        state["epoch"] >= last_epoch or state.get("stopped_early")
     )  # a run trained up to its last epoch, or stopped early; a larger --epochs continues it
     if state and finished and (out / "best.weights.h5").is_file():
         base = _build(cfg, full.images.shape[1:], len(classes), classes)  # weights come next
@@ -286,7 +288,7 @@ def train(cfg: TrainConfig, verbose: int | str = "auto") -> dict:
         val_onehot = np.eye(len(classes), dtype=np.float32)[val_y]
         wrapper.fit(
             batches,
-            epochs=cfg.epochs,
+            epochs=last_epoch,
             initial_epoch=state["epoch"],
             validation_data=(val_x, val_onehot),
             verbose=verbose,

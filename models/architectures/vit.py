@@ -1,8 +1,8 @@
 """A small Vision Transformer (Dosovitskiy et al. 2021) that exposes its attention.
 
-Every block's attention probabilities are the output of a layer named `attn_probs_{i}`
-(shape (N, heads, T, T), token 0 is the class token), so `explain` can read and
-differentiate them without hooks.
+Every block's attention layer `block{i}_attn` (a Keras MultiHeadAttention) is called with
+`return_attention_scores=True`, so its second output (N, heads, T, T) (token 0 is the class
+token) is part of the graph: `explain` reads and differentiates it without hooks.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ def _block(tokens, dim: int, heads: int, mlp_dim: int, dropout: float, i: int):
     attended, probs = layers.MultiHeadAttention(heads, dim // heads, name=f"block{i}_attn")(
         x, x, return_attention_scores=True
     )
-    probs = layers.Identity(name=f"attn_probs_{i}")(probs)  # (N, heads, T, T)
     attended = layers.Dropout(dropout, name=f"block{i}_attn_drop")(attended)
     tokens = layers.Add(name=f"block{i}_res1")([tokens, attended])
     x = layers.LayerNormalization(epsilon=1e-6, name=f"block{i}_ln2")(tokens)
