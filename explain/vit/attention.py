@@ -18,10 +18,12 @@ from explain.vit._attention_model import (
 
 
 @tf.function(reduce_retracing=True)
-def _cls_attention(sub_model, images, targets, head_fusion):
-    """Class-token row of the last requested layer's fused attention: (N, T)."""
-    outputs = sub_model(images, training=False)
-    return fuse_heads(outputs[-2], head_fusion)[:, 0, :]  # outputs[-1] is the logits
+def _cls_attention(sub_model, images, targets, head_fusion, head):
+    """Class-token row of the last requested layer's attention, one head or fused: (N, T)."""
+    attn = sub_model(images, training=False)[-2]  # (N, heads, T, T); [-1] is the logits
+    if head is not None:
+        return attn[:, head, 0, :]
+    return fuse_heads(attn, head_fusion)[:, 0, :]
 
 
 def attention_map(
@@ -31,10 +33,11 @@ def attention_map(
     layer: str | int | None = None,
     *,
     head_fusion: str = "mean",
+    head: int | None = None,
     attention_layers: Sequence[str] | None = None,
     batch_size: int = 32,
 ) -> Maps:
-    """Raw CLS-to-patch attention of one ViT layer, upsampled to the image.
+    """Raw CLS-to-patch attention of one ViT layer (one head or all heads fused), upsampled.
 
     Args:
         model: Keras ViT whose attention probabilities are layer outputs (N, heads, T, T),
@@ -43,7 +46,8 @@ def attention_map(
         targets: checked like every method's targets, otherwise unused: raw attention does
             not depend on the class.
         layer: attention layer name (or index among them). Default: the last.
-        head_fusion: "mean", "max" or "min" over heads.
+        head_fusion: "mean", "max" or "min" over heads (ignored when `head` is given).
+        head: show this head alone (0-based) instead of fusing the heads.
         attention_layers: names of the attention layers, for ViTs whose layers are not named
             'attn_probs...' nor MultiHeadAttention with returned scores.
         batch_size: images per forward pass.
@@ -53,7 +57,7 @@ def attention_map(
 
     Raises:
         ValueError: the model has no attention layers (a CNN), `layer` is not one of them,
-            or `head_fusion` is unknown.
+            `head_fusion` is unknown, or `head` is out of range.
 
     Reference: Dosovitskiy et al., An Image is Worth 16x16 Words, https://arxiv.org/abs/2010.11929
     """
@@ -61,6 +65,9 @@ def attention_map(
     names = layers_up_to(find_attention_layers(model, attention_layers), layer, model)[-1:]
 
     def step(sub_model, batch, indices):
-        return _cls_attention(sub_model, batch, indices, head_fusion)
+        heads = sub_model.outputs[-2].shape[1]
+        if head is not None and not 0 <= head < heads:
+            raise ValueError(f"head={head} is out of range: layer {names[0]!r} has {heads} heads.")
+        return _cls_attention(sub_model, batch, indices, head_fusion, head)
 
     return run_attention(step, model, images, targets, names, "attention_map", batch_size)

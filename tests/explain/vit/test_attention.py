@@ -28,6 +28,16 @@ def test_map_is_the_fused_class_token_row_of_the_chosen_layer(images, head_fusio
         np.testing.assert_allclose(maps, expected, atol=1e-5)
 
 
+def test_one_head_is_that_heads_class_token_row(images):
+    pattern = random_attention(heads=3, tokens=TOKENS, seed=4)
+    model = fixed_attention_vit([pattern])
+    for head in range(3):
+        expected = expected_maps(np.tile(pattern[head, 0, 1:], (2, 1)), 4)
+        np.testing.assert_allclose(attention_map(model, images, head=head), expected, atol=1e-5)
+    with pytest.raises(ValueError, match="head=3 is out of range"):
+        attention_map(model, images, head=3)
+
+
 def test_patches_are_row_major(images):
     pattern = np.zeros((1, TOKENS, TOKENS), np.float32)
     pattern[0, :, 0] = 1.0
