@@ -8,23 +8,35 @@ import tensorflow as tf
 
 from explain._batch import batches
 from explain._layers import channel_scaled_model
-from explain.cam._gradient import prepare, resolve_top, unit_maps
+from explain.cam._gradient import cached_step, image_specs, prepare, resolve_top, unit_maps
 from explain.types import Images, Maps, Targets
 
 
-@tf.function(reduce_retracing=True)
-def _acts_and_scores(features, images, targets):
-    acts, logits = features(images, training=False)  # (N,h,w,K), (N,classes)
-    chosen = resolve_top(logits, targets)
-    return acts, chosen, tf.gather(logits, chosen, batch_dims=1)  # (N,h,w,K), (N,), (N,)
+def _scores_step(features: keras.Model, shape: tuple[int, ...]):
+    """Concrete fn images, targets (N,) -> acts (N,h,w,K), chosen (N,), target logits (N,)."""
+
+    def step(images, targets):
+        acts, logits = features(images, training=False)  # (N,h,w,K), (N,classes)
+        chosen = resolve_top(logits, targets)
+        return acts, chosen, tf.gather(logits, chosen, batch_dims=1)
+
+    return tf.function(step).get_concrete_function(*image_specs(shape))
 
 
-@tf.function(reduce_retracing=True)
-def _ablated_scores(scaled, images, pairs, targets, channels):
-    """Logit of targets[i] for image i = pairs[p, 0] with channel pairs[p, 1] zeroed: (P,)."""
-    keep = 1.0 - tf.one_hot(pairs[:, 1], channels)  # (P,K)
-    logits = scaled([tf.gather(images, pairs[:, 0]), keep], training=False)
-    return tf.gather(logits, tf.gather(targets, pairs[:, 0]), batch_dims=1)
+def _ablated_step(scaled: keras.Model, shape: tuple[int, ...], channels: int):
+    """Concrete fn: logit of targets[i] for image i = pairs[p, 0], channel pairs[p, 1] zeroed.
+
+    (images (N,H,W,C), pairs (P,2), targets (N,)) -> (P,).
+    """
+    image_spec, target_spec = image_specs(shape)
+
+    def step(images, pairs, targets):
+        keep = 1.0 - tf.one_hot(pairs[:, 1], channels)  # (P,K)
+        logits = scaled([tf.gather(images, pairs[:, 0]), keep], training=False)
+        return tf.gather(logits, tf.gather(targets, pairs[:, 0]), batch_dims=1)
+
+    pairs_spec = tf.TensorSpec((None, 2), tf.int32)
+    return tf.function(step).get_concrete_function(image_spec, pairs_spec, target_spec)
 
 
 def ablation_cam(
@@ -59,18 +71,24 @@ def ablation_cam(
     """
     images, features, indices = prepare(model, images, targets, layer, "ablation_cam")
     scaled = channel_scaled_model(model, layer)
+    shape, channels = images.shape[1:], int(features.outputs[0].shape[-1])
+    scores_step = cached_step(
+        model, ("ablation_cam", features, shape), lambda: _scores_step(features, shape)
+    )
+    ablated_step = cached_step(
+        model, ("ablation_cam", scaled, shape), lambda: _ablated_step(scaled, shape, channels)
+    )
     maps = np.empty(images.shape[:3], dtype=np.float32)
     for part in batches(len(images), batch_size):
         batch = tf.constant(images[part])
-        acts, chosen, scores = _acts_and_scores(features, batch, tf.constant(indices[part]))
+        acts, chosen, scores = scores_step(batch, tf.constant(indices[part]))
         acts, scores = acts.numpy(), scores.numpy()
         pairs = np.argwhere(np.abs(acts).max(axis=(1, 2)) > 0).astype(np.int32)  # (P,2)
-        drops = np.zeros((acts.shape[0], acts.shape[-1]), dtype=np.float32)  # (N,K)
+        ablated = np.empty((len(pairs),), dtype=np.float32)  # (P,)
         for chunk in batches(len(pairs), batch_size):
-            ablated = _ablated_scores(
-                scaled, batch, tf.constant(pairs[chunk]), chosen, acts.shape[-1]
-            ).numpy()
-            drops[pairs[chunk, 0], pairs[chunk, 1]] = scores[pairs[chunk, 0]] - ablated
+            ablated[chunk] = ablated_step(batch, tf.constant(pairs[chunk]), chosen).numpy()
+        drops = np.zeros((acts.shape[0], channels), dtype=np.float32)  # (N,K)
+        drops[pairs[:, 0], pairs[:, 1]] = scores[pairs[:, 0]] - ablated
         weights = drops / np.where(scores != 0, scores, 1.0)[:, None]
         maps[part] = unit_maps((acts * weights[:, None, None, :]).sum(-1), images.shape[1:3])
     return maps

@@ -7,11 +7,11 @@ import numpy as np
 import tensorflow as tf
 
 from explain._batch import batches
-from explain.cam._gradient import prepare, unit_maps
+from explain._maps import unit_maps_graph
+from explain.cam._gradient import cached_step, image_specs, prepare
 from explain.types import Images, Maps, Targets
 
 
-@tf.function(reduce_retracing=True)
 def _projections(features, images):
     acts, _ = features(images, training=False)  # (N,h,w,K)
     shape = tf.shape(acts)
@@ -20,6 +20,15 @@ def _projections(features, images):
     projection = tf.linalg.matvec(flat, right[..., 0])  # (N,hw)
     sign = tf.where(tf.reduce_sum(projection, axis=1, keepdims=True) < 0.0, -1.0, 1.0)
     return tf.reshape(projection * sign, shape[:3])  # (N,h,w)
+
+
+def _eigen_step(features: keras.Model, shape: tuple[int, ...]):
+    """Concrete fn images (N,H,W,C) -> unit maps (N,H,W): projection, ReLU, resize, scale."""
+
+    def step(images):
+        return unit_maps_graph(_projections(features, images), shape[:2])
+
+    return tf.function(step).get_concrete_function(image_specs(shape)[0])
 
 
 def eigen_cam(
@@ -53,8 +62,9 @@ def eigen_cam(
     Reference: Muhammad & Yeasin, Eigen-CAM, https://arxiv.org/abs/2008.00299
     """
     images, features, _ = prepare(model, images, targets, layer, "eigen_cam")
+    shape = images.shape[1:]
+    step = cached_step(model, ("eigen_cam", features, shape), lambda: _eigen_step(features, shape))
     maps = np.empty(images.shape[:3], dtype=np.float32)
     for part in batches(len(images), batch_size):
-        low_res = _projections(features, tf.constant(images[part])).numpy()
-        maps[part] = unit_maps(low_res, images.shape[1:3])
+        maps[part] = step(tf.constant(images[part])).numpy()
     return maps
