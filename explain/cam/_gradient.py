@@ -72,7 +72,8 @@ def cached_step(model: keras.Model, key: Hashable, build: Callable[[], Callable]
 
     Steps close over sub-models of `model` (never `model` itself), so the cache entry dies
     with the model. Closing over them, instead of passing a model to a `tf.function`, skips
-    tracing-type checks of the model on every call (~1 ms each at batch 1).
+    deriving the model's tracing type on every call (0.3 ms or more per call on a 2-core CPU),
+    and a concrete function with a fixed signature never retraces for a new batch size.
     """
     steps = _STEPS.setdefault(model, {})
     if key not in steps:
