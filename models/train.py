@@ -199,15 +199,20 @@ def _build(cfg: TrainConfig, input_shape, num_classes: int, classes) -> keras.Mo
     return model
 
 
-def _compile(wrapper: keras.Model, cfg: TrainConfig, steps_per_epoch: int) -> None:
+def _schedule(cfg: TrainConfig, steps_per_epoch: int):
+    """Warm-up, then cosine decay to 1% of `cfg.lr` at step `cfg.epochs * steps_per_epoch`."""
     warmup = cfg.warmup_epochs * steps_per_epoch
-    schedule = keras.optimizers.schedules.CosineDecay(
+    return keras.optimizers.schedules.CosineDecay(
         initial_learning_rate=cfg.lr * 0.05,
         decay_steps=max(1, cfg.epochs * steps_per_epoch - warmup),
         warmup_target=cfg.lr,
         warmup_steps=warmup,
         alpha=0.01,
     )
+
+
+def _compile(wrapper: keras.Model, cfg: TrainConfig, steps_per_epoch: int) -> None:
+    schedule = _schedule(cfg, steps_per_epoch)
     wrapper.compile(
         optimizer=keras.optimizers.AdamW(schedule, weight_decay=cfg.weight_decay, clipnorm=5.0),
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing),
@@ -262,6 +267,9 @@ def train(cfg: TrainConfig, verbose: int | str = "auto") -> dict:
     elif state and (out / "checkpoint.keras").is_file():
         wrapper = keras.saving.load_model(out / "checkpoint.keras", safe_mode=True)
         base = wrapper.get_layer(state["base_name"])
+        # The same schedule when resuming; one spanning the new length when --epochs grew
+        # (the saved one would keep a finished run at its 1% floor).
+        wrapper.optimizer.learning_rate = _schedule(cfg, steps)
         allow_jit(wrapper)
         if keras.backend.backend() == "jax":
             wrapper.jit_compile = True

@@ -52,10 +52,21 @@ def _same(a: list[np.ndarray], b: list[np.ndarray]) -> bool:
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    """One 2-epoch run shared by the read-only tests below: (config, card)."""
+def run(tmp_path_factory):
+    """One run shared by the tests below, trained as 1 epoch, then resumed to 2 epochs.
+
+    Returns:
+        (config of the 2-epoch call, card after epoch 1, card after epoch 2).
+    """
     cfg = _config(tmp_path_factory.mktemp("train") / "tiny_run")
-    return cfg, train(cfg, verbose=0)
+    first = train(replace(cfg, epochs=1), verbose=0)
+    return cfg, first, train(cfg, verbose=0)
+
+
+@pytest.fixture(scope="module")
+def trained(run):
+    """(config, card) of the finished 2-epoch run."""
+    return run[0], run[2]
 
 
 def test_training_lowers_the_loss(trained):
@@ -137,24 +148,29 @@ def test_evaluate_reproduces_the_cards_test_numbers_exactly(trained, tmp_path):
     assert metrics["per_class_recall"] == card["test"]["per_class_recall"]
 
 
-def test_resume_continues_without_redoing_epochs(tmp_path, monkeypatch):
-    cfg = _config(tmp_path / "run", epochs=1, limit=120, test_split=None, tta=False)
-    first = train(cfg, verbose=0)
+def test_resume_continues_without_redoing_epochs(run, monkeypatch):
+    cfg, first, second = run
     assert [entry["epoch"] for entry in first["history"]] == [1]
-    assert first["test"] is None
-
-    second = train(replace(cfg, epochs=2), verbose=0)
+    assert "1 epochs (best 1)" in first["training"]
     assert [entry["epoch"] for entry in second["history"]] == [1, 2]
     assert second["history"][0] == first["history"][0]  # epoch 1 was not redone
-    assert second["history"][1] != first["history"][0]
+    assert second["history"][1]["loss"] != first["history"][0]["loss"]
+    assert "2 epochs" in second["training"]
+    # The resumed optimizer decays over the new length (not stuck at the 1-epoch floor).
+    checkpoint = keras.saving.load_model(_out(cfg) / "checkpoint.keras", safe_mode=True)
+    steps = (LIMIT - LIMIT // 10) // cfg.batch_size
+    schedule = checkpoint.optimizer._learning_rate.get_config()
+    assert schedule["decay_steps"] == cfg.epochs * steps
+    assert int(checkpoint.optimizer.iterations) == cfg.epochs * steps
 
     def no_training(*args, **kwargs):
         raise AssertionError("a finished run was trained again")
 
     monkeypatch.setattr(train_module, "_Batches", no_training)
-    third = train(replace(cfg, epochs=2), verbose=0)
+    third = train(cfg, verbose=0)
     assert third["history"] == second["history"]
     assert third["validation"] == second["validation"]
+    assert third["test"] == second["test"]
 
 
 def _spy_on_build(monkeypatch) -> dict:
