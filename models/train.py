@@ -262,7 +262,12 @@ def train(cfg: TrainConfig, verbose: int | str = "auto") -> dict:
     finished = state is not None and (
         state["epoch"] >= last_epoch or state.get("stopped_early")
     )  # a run trained up to its last epoch, or stopped early; a larger --epochs continues it
-    if state and finished and (out / "best.weights.h5").is_file():
+    if finished and not (out / "best.weights.h5").is_file():
+        raise FileNotFoundError(
+            f"The run in {str(out)!r} finished but its best.weights.h5 is missing, so it can be "
+            "neither finished nor resumed. Restore the file, or delete the folder to retrain."
+        )
+    if finished:
         base = _build(cfg, full.images.shape[1:], len(classes), classes)  # weights come next
     elif state and (out / "checkpoint.keras").is_file():
         wrapper = keras.saving.load_model(out / "checkpoint.keras", safe_mode=True)

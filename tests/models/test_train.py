@@ -232,3 +232,15 @@ def test_unknown_unfreeze_from_names_the_layers(trained, tmp_path):
     with pytest.raises(ValueError, match=r"'block9_conv' is not a layer of .*Layers: image, "):
         train(bad, verbose=0)
     assert not (tmp_path / "bad" / "state.json").exists()
+
+
+def test_a_finished_run_without_its_best_weights_is_not_silently_retrained(trained, tmp_path):
+    import shutil
+
+    cfg, _ = trained
+    copy = tmp_path / "copy"
+    shutil.copytree(_out(cfg), copy)
+    (copy / "best.weights.h5").unlink()
+    with pytest.raises(FileNotFoundError, match="best.weights.h5 is missing"):
+        train(replace(cfg, out=str(copy)), verbose=0)
+    assert json.loads((copy / "state.json").read_text())["epoch"] == cfg.epochs
