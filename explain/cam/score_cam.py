@@ -30,25 +30,37 @@ def unit_masks(acts: tf.Tensor, size) -> tf.Tensor:
     return tf.where(span > 0.0, (masks - low) / tf.where(span > 0.0, span, 1.0), 0.0)
 
 
-def _scores_step(head: keras.Model, shape: tuple[int, ...], grid: tuple[int, ...]):
-    """Concrete fn: probability of targets[p] for image pairs[p, 0] masked by channel pairs[p, 1].
+_BLOCK_BYTES = 2**27  # masked images made at once: bounded (128 MiB) whatever the image size
 
-    (images (N,H,W,C), acts (N,h,w,K), pairs (P,2), targets (N,)) -> (P,). Masks are made
-    in the same graph as the forward pass, with static image sizes so the model's graph
-    keeps the shapes it was built for.
+
+def _masked_step(shape: tuple[int, ...], grid: tuple[int, ...]):
+    """Concrete fn: image pairs[p, 0] masked by its channel pairs[p, 1], for every pair.
+
+    (images (N,H,W,C), acts (N,h,w,K), pairs (P,2)) -> masked images (P,H,W,C), all masks
+    made in one vectorised op.
     """
-    image_spec, target_spec = image_specs(shape)
     acts_spec = tf.TensorSpec((None, *grid), tf.float32)
     pairs_spec = tf.TensorSpec((None, 2), tf.int32)
 
-    def step(images, acts, pairs, targets):
+    def step(images, acts, pairs):
         channel_maps = tf.gather_nd(tf.transpose(acts, (0, 3, 1, 2)), pairs)  # (P,h,w)
         masks = unit_masks(channel_maps, shape[:2])  # (P,H,W)
-        masked = tf.gather(images, pairs[:, 0]) * masks[..., None]  # (P,H,W,C)
-        probs = tf.nn.softmax(head(masked, training=False))  # (P,classes)
-        return tf.gather(probs, tf.gather(targets, pairs[:, 0]), batch_dims=1)  # (P,)
+        return tf.gather(images, pairs[:, 0]) * masks[..., None]  # (P,H,W,C)
 
-    return tf.function(step).get_concrete_function(image_spec, acts_spec, pairs_spec, target_spec)
+    return tf.function(step).get_concrete_function(image_specs(shape)[0], acts_spec, pairs_spec)
+
+
+def _probs_step(head: keras.Model, shape: tuple[int, ...]):
+    """Concrete fn: (masked (B,H,W,C), targets (B,)) -> probability of each target (B,).
+
+    Static image sizes, so the model's graph keeps the shapes it was built for.
+    """
+
+    def step(masked, targets):
+        probs = tf.nn.softmax(head(masked, training=False))  # (B,classes)
+        return tf.gather(probs, targets, batch_dims=1)  # (B,)
+
+    return tf.function(step).get_concrete_function(*image_specs(shape))
 
 
 def live_pairs(acts: np.ndarray, top_k: int | None) -> np.ndarray:
@@ -69,8 +81,9 @@ def live_pairs(acts: np.ndarray, top_k: int | None) -> np.ndarray:
 def score_weights(model, images, acts, targets, top_k, batch_size) -> np.ndarray:
     """Score-CAM channel weights (N, K) for one batch of images and their acts.
 
-    Masked images go through one cached compiled step, `batch_size` per call; the scores of
-    all (image, channel) pairs land in one array and are scattered into (N, K) at once.
+    The masked images of a block of (image, channel) pairs are made in one compiled op
+    (blocks bounded to 128 MiB), then go through the model `batch_size` per compiled pass;
+    the scores of all pairs land in one array and are scattered into (N, K) at once.
     """
     head = logits_model(model)
     weights = np.zeros((acts.shape[0], acts.shape[-1]), dtype=np.float32)  # (N,K)
@@ -80,14 +93,24 @@ def score_weights(model, images, acts, targets, top_k, batch_size) -> np.ndarray
         weights[constant] = blank[np.broadcast_to(targets[:, None], constant.shape)[constant]]
     pairs = live_pairs(acts, top_k)
     shape, grid = tuple(images.shape[1:]), tuple(acts.shape[1:])
-    step = cached_step(
-        model, ("score_cam", head, shape, grid), lambda: _scores_step(head, shape, grid)
+    make_masked = cached_step(
+        model, ("score_masks", shape, grid), lambda: _masked_step(shape, grid)
     )
+    probs_of = cached_step(model, ("score_probs", head, shape), lambda: _probs_step(head, shape))
     images, acts = tf.convert_to_tensor(images), tf.convert_to_tensor(acts)  # once per batch
-    targets = tf.convert_to_tensor(targets, dtype=tf.int32)
-    scores = np.empty((len(pairs),), dtype=np.float32)  # (P,)
-    for part in batches(len(pairs), batch_size):
-        scores[part] = step(images, acts, tf.constant(pairs[part]), targets).numpy()
+    pair_targets = targets[pairs[:, 0]].astype(np.int32)  # (P,)
+    block = max(1, _BLOCK_BYTES // (4 * int(np.prod(shape))) // batch_size) * batch_size
+    scores = []
+    for start in range(0, len(pairs), block):  # masks for a whole block, then the passes
+        masked = make_masked(images, acts, tf.constant(pairs[start : start + block]))
+        sizes = [part.stop - part.start for part in batches(int(masked.shape[0]), batch_size)]
+        chunks = zip(
+            tf.split(masked, sizes),
+            tf.split(tf.constant(pair_targets[start : start + block]), sizes),
+            strict=True,
+        )
+        scores += [probs_of(chunk, chunk_targets) for chunk, chunk_targets in chunks]
+    scores = np.concatenate([score.numpy() for score in scores]) if scores else np.empty((0,))
     weights[pairs[:, 0], pairs[:, 1]] = scores
     return weights
 
