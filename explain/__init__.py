@@ -33,31 +33,29 @@ from explain.vit.attention import attention_map
 from explain.vit.relevance import attention_relevance
 from explain.vit.rollout import attention_rollout
 
-METHODS: dict[str, Explainer] = {}
-METHODS.update(
-    grad_cam=grad_cam,
-    grad_cam_pp=grad_cam_pp,
-    hires_cam=hires_cam,
-    xgrad_cam=xgrad_cam,
-    layer_cam=layer_cam,
-    eigen_cam=eigen_cam,
-    score_cam=score_cam,
-    ablation_cam=ablation_cam,
-    multi_layer_cam=multi_layer_cam,
-)
-METHODS.update(
-    attention_map=attention_map,
-    attention_rollout=attention_rollout,
-    attention_relevance=attention_relevance,
-)
-METHODS.update(
-    saliency=saliency,
-    smoothgrad=smoothgrad,
-    integrated_gradients=integrated_gradients,
-    guided_grad_cam=guided_grad_cam,
-    occlusion=occlusion,
-    rise=rise,
-)
+METHODS: dict[str, Explainer] = {
+    # CAM family (explain/cam/)
+    "grad_cam": grad_cam,
+    "grad_cam_pp": grad_cam_pp,
+    "hires_cam": hires_cam,
+    "xgrad_cam": xgrad_cam,
+    "layer_cam": layer_cam,
+    "eigen_cam": eigen_cam,
+    "score_cam": score_cam,
+    "ablation_cam": ablation_cam,
+    "multi_layer_cam": multi_layer_cam,
+    # ViT attention (explain/vit/)
+    "attention_map": attention_map,
+    "attention_rollout": attention_rollout,
+    "attention_relevance": attention_relevance,
+    # gradients (explain/gradients/) and perturbation (explain/perturbation/)
+    "saliency": saliency,
+    "smoothgrad": smoothgrad,
+    "integrated_gradients": integrated_gradients,
+    "guided_grad_cam": guided_grad_cam,
+    "occlusion": occlusion,
+    "rise": rise,
+}
 
 __all__ = [
     "CLASS_SETS",
