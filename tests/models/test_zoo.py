@@ -96,7 +96,9 @@ def test_load_refuses_lambda_layers(tmp_path):
         zoo.load(path)
 
 
-def test_default_model_is_a_zoo_name():
+def test_default_model_is_a_bundled_emo3_zoo_model():
     name = zoo.default_model()
-    assert name.endswith(("_emo3", "_fer7"))
-    assert any(name.startswith(arch + "_") for arch in zoo.architectures())
+    assert name in zoo.bundled()
+    card = zoo.load_card(name)
+    assert card["name"] == name and card["class_set"] == "emo3"  # the product's default task
+    assert any(card["arch"].split()[0] == arch for arch in zoo.architectures())
