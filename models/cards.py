@@ -46,7 +46,7 @@ def _metrics_rows(title: str, metrics: dict | None, classes: list[str]) -> list[
 
 
 def _latency(ms: float | None) -> str:
-    return "not measured" if ms is None else f"{ms:.1f} ms"
+    return "not measured" if ms is None else f"{ms:.1f} ms (batch 1, compiled call)"
 
 
 def card_markdown(card: dict) -> str:
