@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import keras
@@ -118,15 +119,13 @@ def evaluate_model(
     Raises:
         ValueError: no class set given and the model has no card.
     """
-    import json
-    from pathlib import Path
-
     from models import zoo
     from models.cards import atomic_write_text, write_card
     from models.datasets import load_split
 
-    loaded = zoo.load(model)
-    card = zoo.load_card(model or zoo.default_model())
+    name = model or zoo.default_model()
+    loaded = zoo.load(name)
+    card = zoo.load_card(name)
     if class_set is None:
         if not card:
             raise ValueError(
@@ -141,9 +140,7 @@ def evaluate_model(
     if update_card and card is not None:
         card["test"], card["test_split"] = metrics, split
         card["latency_ms_cpu"] = latency_ms(loaded, tuple(dataset.images.shape[1:]))
-        write_card(
-            Path(zoo.card_path(zoo._resolve(model or zoo.default_model()))).with_suffix(""), card
-        )
+        write_card(zoo.card_path(zoo._resolve(name)).with_suffix(""), card)
     return {
         "metrics": metrics,
         "table": metrics_table(metrics, dataset.classes),
