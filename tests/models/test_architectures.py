@@ -98,6 +98,23 @@ def test_vit_exposes_attention_probabilities():
     assert attention.output[1].shape == (None, 2, 145, 145)  # 12x12 patches + class token
 
 
+@pytest.mark.parametrize(("patch_size", "grid"), [(4, 12), (8, 6)])
+def test_vit_conv_stem_keeps_the_patch_grid_and_roundtrips(tmp_path, patch_size, grid):
+    model = zoo.build(
+        "vit", "emo3", (48, 48, 1), stem="conv", patch_size=patch_size, **SMALL["vit"]
+    )
+    assert model.get_layer("patch_embed").output.shape == (None, grid, grid, 16)
+    tokens = grid * grid + 1
+    assert model.get_layer("block1_attn").output[1].shape == (None, 2, tokens, tokens)
+    strided = [layer for layer in model.layers if getattr(layer, "strides", (1, 1)) == (2, 2)]
+    assert len(strided) == patch_size.bit_length() - 1  # one stride-2 conv per halving
+    images = _images((48, 48, 1))
+    path = tmp_path / "vit_conv.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    np.testing.assert_allclose(_probs(loaded, images), _probs(model, images), atol=1e-6)
+
+
 @pytest.mark.parametrize(
     ("name", "shape", "kwargs", "match"),
     [
@@ -107,6 +124,8 @@ def test_vit_exposes_attention_probabilities():
         ("efficientnetb0", (16, 48, 3), {}, "at least 32x32"),
         ("vit", (50, 50, 1), {"patch_size": 4}, "50x50 is not a multiple of patch_size=4"),
         ("vit", (48, 48, 1), {"dim": 10, "heads": 4}, "dim=10 must be divisible by heads=4"),
+        ("vit", (48, 48, 1), {"stem": "conv", "patch_size": 6}, "power-of-2 patch_size"),
+        ("vit", (48, 48, 1), {"stem": "hybrid"}, "Unknown stem 'hybrid'; use 'patch' or 'conv'"),
     ],
 )
 def test_bad_input_shapes_raise_clear_errors(name, shape, kwargs, match):

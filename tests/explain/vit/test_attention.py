@@ -48,9 +48,10 @@ def test_patches_are_row_major(images):
     assert maps[0, 3, 0] == pytest.approx(0.0)
 
 
-def test_zoo_vit_default_layers_and_contract():
+@pytest.mark.parametrize("stem", ["patch", "conv"])
+def test_zoo_vit_default_layers_and_contract(stem):
     keras.utils.set_random_seed(0)
-    model = build_vit((12, 12, 1), 3, patch_size=4, dim=8, depth=2, heads=2, mlp_dim=8)
+    model = build_vit((12, 12, 1), 3, patch_size=4, dim=8, depth=2, heads=2, mlp_dim=8, stem=stem)
     images = np.random.default_rng(1).random((3, 12, 12, 1), dtype=np.float32)
     probe = keras.Model(model.inputs[0], model.get_layer("block1_attn").output[1])
     row = probe(images, training=False).numpy().mean(axis=1)[:, 0, 1:]  # (N, 9)
