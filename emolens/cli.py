@@ -107,7 +107,7 @@ def _add_train(sub) -> None:
     p.add_argument("--name", default=d.name, help="model name (default <arch>_<classes>)")
     for name in ("epochs", "batch_size", "warmup_epochs", "patience", "seed", "limit"):
         p.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(d, name))
-    for name in ("lr", "weight_decay", "label_smoothing", "mix_prob", "val_fraction"):
+    for name in ("lr", "weight_decay", "label_smoothing", "mix_prob", "val_fraction", "ferplus"):
         p.add_argument("--" + name.replace("_", "-"), type=float, default=getattr(d, name))
     p.add_argument("--mix", default=d.mix, choices=["none", "cutmix", "mixup"])
     for name in ("augment", "class_weights", "clean", "tta", "freeze"):

@@ -18,6 +18,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from explain.ferplus import ferplus_distribution
 from models import zoo
 from models.augment import allow_jit, augmentation, mix_batch
 from models.cards import atomic_write_text, write_card
@@ -41,6 +42,7 @@ class TrainConfig:
     weight_decay: float = 1e-4
     warmup_epochs: int = 2
     label_smoothing: float = 0.1
+    ferplus: float = 0.0
     mix: str = "cutmix"
     mix_prob: float = 0.5
     augment: bool = True
@@ -167,6 +169,28 @@ def _split(dataset, cfg: TrainConfig):
     return np.sort(train_rows), np.sort(val_rows)
 
 
+def _targets(full, train_rows, cfg: TrainConfig) -> np.ndarray:
+    """(N, K) training targets: one-hot labels, blended with FERPlus votes by `cfg.ferplus`.
+
+    Raises:
+        ValueError: `ferplus` is outside [0, 1], or the data has no `ferplus_votes`.
+    """
+    labels = full.labels[train_rows]
+    onehot = np.eye(len(full.classes), dtype=np.float32)[labels]
+    if not cfg.ferplus:
+        return onehot
+    if not 0.0 < cfg.ferplus <= 1.0:
+        raise ValueError(f"--ferplus must be in [0, 1]; got {cfg.ferplus}.")
+    if "ferplus_votes" not in full.extras:
+        raise ValueError(
+            "--ferplus needs FERPlus votes, which only the FER2013 npz files carry "
+            f"(data {cfg.data!r} has none). Use --data with fer2013/*.npz or --ferplus 0."
+        )
+    votes, valid = ferplus_distribution(full.extras["ferplus_votes"][train_rows], full.classes)
+    blended = (1.0 - cfg.ferplus) * onehot + cfg.ferplus * votes
+    return np.where(valid[:, None], blended, onehot).astype(np.float32)
+
+
 def _build(cfg: TrainConfig, input_shape, num_classes: int, classes) -> keras.Model:
     if not cfg.init:
         model = zoo.build(cfg.arch, num_classes, input_shape, **cfg.arch_kwargs)
@@ -247,7 +271,7 @@ def train(cfg: TrainConfig, verbose: int | str = "auto") -> dict:
     train_rows, val_rows = _split(full, cfg)
     classes = full.classes
     images, labels = full.images[train_rows], full.labels[train_rows]
-    onehot = np.eye(len(classes), dtype=np.float32)[labels]
+    onehot = _targets(full, train_rows, cfg)
     counts = np.bincount(labels, minlength=len(classes)).astype(np.float32)
     class_weight = len(labels) / (len(classes) * np.maximum(counts, 1))
     weights = (class_weight[labels] if cfg.class_weights else np.ones(len(labels))).astype(
@@ -342,7 +366,8 @@ def _finish(cfg: TrainConfig, out: Path, base, state: dict, full, val_rows) -> d
         "training": f"{state['epoch']} epochs (best {state['best_epoch']}), batch "
         f"{cfg.batch_size}, AdamW lr {cfg.lr} cosine, label smoothing "
         f"{cfg.label_smoothing}, mix {cfg.mix}, augment {cfg.augment}, class "
-        f"weights {cfg.class_weights}, TTA flip {cfg.tta}",
+        f"weights {cfg.class_weights}, TTA flip {cfg.tta}"
+        + (f", targets blended with FERPlus votes (weight {cfg.ferplus})" if cfg.ferplus else ""),
         "validation": validation,
         "test": test,
         "params": int(base.count_params()),

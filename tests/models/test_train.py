@@ -127,6 +127,7 @@ def test_card_command_parses_back_to_the_same_config(trained):
         {"test_split": None, "augment": False, "tta": False, "lr": 3e-4},
         {"init": "runs/a b/x.keras", "freeze": True, "unfreeze_from": "block2_conv1_conv"},
         {"classes": "fer7", "data": None, "limit": None, "name": None, "weight_decay": 0.05},
+        {"ferplus": 0.5, "label_smoothing": 0.0},
     ],
 )
 def test_command_round_trips_any_config(changes, tmp_path):
@@ -244,3 +245,31 @@ def test_a_finished_run_without_its_best_weights_is_not_silently_retrained(train
     with pytest.raises(FileNotFoundError, match="best.weights.h5 is missing"):
         train(replace(cfg, out=str(copy)), verbose=0)
     assert json.loads((copy / "state.json").read_text())["epoch"] == cfg.epochs
+
+
+def test_ferplus_blends_vote_shares_into_the_targets():
+    from explain.data import Dataset
+
+    votes = np.array(
+        [
+            [0, 6, 0, 0, 4, 0, 0, 0, 0, 0],  # happiness 6, anger 4
+            [3, 0, 0, 0, 0, 0, 7, 0, 0, 0],  # no vote on angry/happy/sad: label kept
+            [-1] * 10,  # unknown row: label kept
+        ],
+        dtype=np.int16,
+    )
+    full = Dataset(
+        np.zeros((3, 4, 4, 1), np.float32),
+        np.array([1, 0, 2]),
+        ("angry", "happy", "sad"),
+        {"ferplus_votes": votes},
+    )
+    cfg = TrainConfig(ferplus=0.5)
+    targets = train_module._targets(full, np.arange(3), cfg)
+    np.testing.assert_allclose(targets, [[0.2, 0.8, 0.0], [1, 0, 0], [0, 0, 1]], atol=1e-6)
+    assert train_module._targets(full, np.arange(3), TrainConfig())[0].tolist() == [0, 1, 0]
+
+
+def test_ferplus_on_data_without_votes_says_what_to_do(tmp_path):
+    with pytest.raises(ValueError, match="--ferplus needs FERPlus votes.*--ferplus 0"):
+        train(_config(tmp_path / "run", ferplus=0.3), verbose=0)
