@@ -14,7 +14,7 @@ from models.architectures._common import conv_bn_relu, model_input
 from models.layers import ClassToken, PositionEmbedding, gelu_tanh
 
 
-def _stem(images, stem: str, dim: int, patch_size: int):
+def _stem(images, stem: str, dim: int, patch_size: int, widths, depth: int):
     """(N, H, W, C) -> (N, H / patch_size, W / patch_size, dim), last layer "patch_embed"."""
     if stem == "patch":
         return layers.Conv2D(dim, patch_size, strides=patch_size, name="patch_embed")(images)
@@ -26,9 +26,18 @@ def _stem(images, stem: str, dim: int, patch_size: int):
             f"stem='conv' needs a power-of-2 patch_size (2, 4, 8); got {patch_size}. "
             "Use stem='patch' for other patch sizes."
         )
-    x = conv_bn_relu(images, max(dim // 2 ** (halvings + 1), 16), "stem0")
-    for i in range(1, halvings + 1):
-        x = conv_bn_relu(x, max(dim // 2 ** (halvings + 1 - i), 16), f"stem{i}", strides=2)
+    if widths is None:
+        widths = [max(dim // 2 ** (halvings + 1 - i), 16) for i in range(halvings + 1)]
+    if len(widths) != halvings + 1:
+        raise ValueError(
+            f"stem_widths needs {halvings + 1} widths for patch_size={patch_size} (one per "
+            f"resolution, 48 -> {48 // patch_size} px for 48x48); got {list(widths)}."
+        )
+    x = images
+    for i, width in enumerate(widths):
+        for j in range(depth):
+            name = f"stem{i}" if j == 0 else f"stem{i}_{j}"
+            x = conv_bn_relu(x, width, name, strides=2 if i and not j else 1)
     return layers.Conv2D(dim, 1, name="patch_embed")(x)
 
 
@@ -56,13 +65,17 @@ def build_vit(
     mlp_dim: int = 384,
     dropout: float = 0.1,
     stem: str = "patch",
+    stem_widths: tuple[int, ...] | list[int] | None = None,
+    stem_depth: int = 1,
 ) -> keras.Model:
     """ViT with a class token; 48x48 and patch 4 give 144 patches + 1 token; ~1.9M params.
 
     `stem="patch"` embeds each patch with one strided conv (Dosovitskiy et al.);
     `stem="conv"` uses a small stack of 3x3 stride-2 convs instead (Xiao et al. 2021,
     "Early convolutions help transformers see better"), which trains faster and better on
-    small data. Either way the tokens come from a layer named "patch_embed" on the same
+    small data. `stem_widths` (one width per resolution, log2(patch_size) + 1 of them) and
+    `stem_depth` (convs per resolution) make it a hybrid ViT with a VGG-like stem. Either
+    way the tokens come from a layer named "patch_embed" on the same
     (H / patch_size, W / patch_size) grid, and every block's attention is exposed.
 
     Raises:
@@ -78,7 +91,7 @@ def build_vit(
     if dim % heads:
         raise ValueError(f"dim={dim} must be divisible by heads={heads}.")
     images = model_input(input_shape)
-    x = _stem(images, stem, dim, patch_size)
+    x = _stem(images, stem, dim, patch_size, stem_widths, stem_depth)
     grid = (height // patch_size) * (width // patch_size)
     x = layers.Reshape((grid, dim), name="patch_tokens")(x)
     x = ClassToken(name="cls_token")(x)

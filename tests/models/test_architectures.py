@@ -115,6 +115,24 @@ def test_vit_conv_stem_keeps_the_patch_grid_and_roundtrips(tmp_path, patch_size,
     np.testing.assert_allclose(_probs(loaded, images), _probs(model, images), atol=1e-6)
 
 
+def test_vit_hybrid_stem_has_the_asked_widths_and_depth():
+    model = zoo.build(
+        "vit",
+        "emo3",
+        (48, 48, 1),
+        stem="conv",
+        patch_size=4,
+        stem_widths=[4, 8, 12],
+        stem_depth=2,
+        **SMALL["vit"],
+    )
+    convs = [layer for layer in model.layers if layer.name.startswith("stem")]
+    convs = [layer for layer in convs if layer.name.endswith("_conv")]
+    assert [c.filters for c in convs] == [4, 4, 8, 8, 12, 12]
+    assert [c.strides[0] for c in convs] == [1, 1, 2, 1, 2, 1]
+    assert model.get_layer("patch_embed").output.shape == (None, 12, 12, 16)
+
+
 @pytest.mark.parametrize(
     ("name", "shape", "kwargs", "match"),
     [
@@ -126,6 +144,12 @@ def test_vit_conv_stem_keeps_the_patch_grid_and_roundtrips(tmp_path, patch_size,
         ("vit", (48, 48, 1), {"dim": 10, "heads": 4}, "dim=10 must be divisible by heads=4"),
         ("vit", (48, 48, 1), {"stem": "conv", "patch_size": 6}, "power-of-2 patch_size"),
         ("vit", (48, 48, 1), {"stem": "hybrid"}, "Unknown stem 'hybrid'; use 'patch' or 'conv'"),
+        (
+            "vit",
+            (48, 48, 1),
+            {"stem": "conv", "patch_size": 8, "stem_widths": [8, 16]},
+            r"stem_widths needs 4 widths for patch_size=8 .*got \[8, 16\]",
+        ),
     ],
 )
 def test_bad_input_shapes_raise_clear_errors(name, shape, kwargs, match):
