@@ -118,3 +118,16 @@ def test_bundled_card_matches_its_class_set_and_weights(card_path: Path):
         assert card.get(key), f"{card_path.name} lacks {key!r}"
     assert card_path.with_suffix(".md").is_file()
     assert zoo.load_card(card_path.stem) == card
+
+
+def test_readme_model_table_is_generated_from_the_bundled_cards():
+    from models.cards import model_table
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    start, end = "<!-- models-table -->\n", "\n<!-- /models-table -->"
+    table = readme[readme.index(start) + len(start) : readme.index(end)]
+    cards = [zoo.load_card(name) for name in zoo.bundled()]
+    assert table == model_table(cards), (
+        "README's bundled-model table differs from the cards: paste the table that "
+        "`emolens models` prints between the models-table markers"
+    )
