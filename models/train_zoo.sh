@@ -14,14 +14,21 @@ CNN=(--batch-size 128 --lr 3e-3 --patience 40)
 run vgg_emo3 --arch vgg --classes emo3 --epochs 60 "${CNN[@]}" &
 run resnet34_emo3 --arch resnet34 --classes emo3 --epochs 50 "${CNN[@]}" &
 run lenet_emo3 --arch lenet --classes emo3 --epochs 30 "${CNN[@]}" &
-run vit_emo3 --arch vit --classes emo3 --epochs 60 --batch-size 128 --lr 1e-3 \
-    --weight-decay 0.05 --warmup-epochs 5 --patience 60 &
+# Hybrid ViT: a VGG-like conv stem to a 6x6 token grid, 4 attention blocks (see its card).
+run vit_hybrid_emo3 --arch vit --classes emo3 --epochs 22 --batch-size 128 --lr 1e-3 \
+    --weight-decay 0.05 --warmup-epochs 2 --patience 40 --arch-kwargs \
+    '{"stem":"conv","patch_size":8,"dim":192,"depth":4,"heads":6,"mlp_dim":384,"stem_widths":[32,64,128,192],"stem_depth":2}' &
 (
   run vgg_fer7 --arch vgg --classes fer7 --epochs 30 "${CNN[@]}" &&
-  run vgg_emo3_transfer --arch vgg --classes emo3 --epochs 5 "${CNN[@]}" --freeze \
-      --init "$OUT/vgg_fer7/vgg_fer7.keras" &&
-  run vgg_emo3_finetune --arch vgg --classes emo3 --epochs 10 --batch-size 128 --lr 3e-4 \
-      --warmup-epochs 1 --patience 40 --unfreeze-from block1_conv1_conv \
-      --init "$OUT/vgg_emo3_transfer/vgg_emo3_transfer.keras"
+  run vgg_fer7_anneal --arch vgg --classes fer7 --epochs 5 --batch-size 128 --lr 5e-4 \
+      --warmup-epochs 0 --patience 40 --unfreeze-from block1_conv1_conv \
+      --init "$OUT/vgg_fer7/vgg_fer7.keras"
 ) &
+run_anneal() {  # second stage of vgg_emo3 (see its card)
+  run vgg_emo3_anneal --arch vgg --classes emo3 --epochs 6 --batch-size 128 --lr 4e-4 \
+      --warmup-epochs 0 --patience 40 --unfreeze-from block1_conv1_conv \
+      --init "$OUT/vgg_emo3/vgg_emo3.keras"
+}
 wait
+run_anneal
+# Transfer learning and fine-tuning (LeNet and VGG): models/train_transfer.sh
