@@ -291,9 +291,17 @@ def train(cfg: TrainConfig, verbose: int | str = "auto") -> dict:
             f"The run in {str(out)!r} finished but its best.weights.h5 is missing, so it can be "
             "neither finished nor resumed. Restore the file, or delete the folder to retrain."
         )
+    if state and not finished and not (out / "checkpoint.keras").is_file():
+        raise FileNotFoundError(
+            f"The run in {str(out)!r} stopped after epoch {state['epoch']} but its "
+            "checkpoint.keras is missing, so it cannot resume (and is not silently restarted). "
+            "Restore the file, continue from its weights in a new folder with "
+            f"--init {str(out / (cfg.model_name + '.keras'))!r} --out NEW, or delete the folder "
+            "to retrain."
+        )
     if finished:
         base = _build(cfg, full.images.shape[1:], len(classes), classes)  # weights come next
-    elif state and (out / "checkpoint.keras").is_file():
+    elif state:
         wrapper = keras.saving.load_model(out / "checkpoint.keras", safe_mode=True)
         base = wrapper.get_layer(state["base_name"])
         # The same schedule when resuming; one spanning the new length when --epochs grew

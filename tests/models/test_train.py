@@ -247,6 +247,19 @@ def test_a_finished_run_without_its_best_weights_is_not_silently_retrained(train
     assert json.loads((copy / "state.json").read_text())["epoch"] == cfg.epochs
 
 
+def test_a_cut_run_without_its_checkpoint_is_not_silently_restarted(trained, tmp_path):
+    import shutil
+
+    cfg, _ = trained
+    copy = tmp_path / "copy"
+    shutil.copytree(_out(cfg), copy)
+    (copy / "checkpoint.keras").unlink()
+    longer = replace(cfg, out=str(copy), epochs=cfg.epochs + 1)  # would resume at epoch 3
+    with pytest.raises(FileNotFoundError, match="checkpoint.keras is missing.*--init"):
+        train(longer, verbose=0)
+    assert json.loads((copy / "state.json").read_text())["epoch"] == cfg.epochs
+
+
 def test_ferplus_blends_vote_shares_into_the_targets():
     from explain.data import Dataset
 
