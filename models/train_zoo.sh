@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Trains every bundled model of the zoo, in parallel, each resumable (rerun to continue).
+# Trains every bundled model of the zoo, in parallel, each resumable from its folder's
+# per-epoch checkpoint (rerun to continue).
 # Usage: models/train_zoo.sh [DATA_DIR] [OUT_DIR]     (EMOLENS overrides the command)
 # The bundled weights were made with exactly these commands (see each model card).
 set -u
