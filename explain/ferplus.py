@@ -19,7 +19,8 @@ FERPLUS_COLUMNS: tuple[str, ...] = (
     "unknown",
     "NF",
 )
-_COLUMN_OF = dict(zip(FER7, (4, 5, 6, 1, 3, 2, 0), strict=True))  # FER2013 class -> column
+_FERPLUS_NAME = {"angry": "anger", "happy": "happiness", "sad": "sadness"}  # others agree
+_COLUMN_OF = {c: FERPLUS_COLUMNS.index(_FERPLUS_NAME.get(c, c)) for c in FER7}  # class -> column
 
 
 def ferplus_distribution(
