@@ -46,6 +46,18 @@ def tiny_cnn(input_shape: tuple[int, int, int] = (12, 12, 1), num_classes: int =
     return keras.Model(images, keras.layers.Softmax(name="probs")(logits), name="tiny_cnn")
 
 
+def tiny_cnn_parity_setup(image_seed: int, n: int = 4):
+    """(tiny_cnn (12x12x1, 3 classes, seed 0), its logits model, n random images) for parity.
+
+    tf-keras-vis needs the logits model: its ReplaceToLinear ignores a separate Softmax layer.
+    """
+    keras.utils.set_random_seed(0)
+    model = tiny_cnn((12, 12, 1), num_classes=3)
+    logits = keras.Model(model.inputs, model.get_layer("logits").output)
+    images = np.random.default_rng(image_seed).random((n, 12, 12, 1), dtype=np.float32)
+    return model, logits, images
+
+
 def linear_probe_model(input_shape: tuple[int, int, int] = (8, 8, 1)) -> keras.Model:
     """1x1 conv "feat" with channels +x, -x (x: channel 0) -> GAP -> identity Dense -> Softmax.
 

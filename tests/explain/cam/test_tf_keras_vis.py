@@ -5,7 +5,6 @@ tf-keras-vis' ReplaceToLinear does nothing when the softmax is a separate layer,
 resizes; tf-keras-vis scales maps by min-max, emolens by max, which correlation ignores.
 """
 
-import keras
 import numpy as np
 import pytest
 
@@ -18,7 +17,7 @@ from tf_keras_vis.scorecam import Scorecam  # noqa: E402
 from tf_keras_vis.utils.scores import CategoricalScore  # noqa: E402
 
 from explain import METHODS  # noqa: E402
-from tests.toy_models import tiny_cnn  # noqa: E402
+from tests.toy_models import tiny_cnn_parity_setup  # noqa: E402
 
 PAIRS = {
     "grad_cam": Gradcam,
@@ -30,11 +29,7 @@ PAIRS = {
 
 @pytest.fixture(scope="module")
 def setup():
-    keras.utils.set_random_seed(0)
-    model = tiny_cnn((12, 12, 1), num_classes=3)
-    logits = keras.Model(model.inputs, model.get_layer("logits").output)
-    images = np.random.default_rng(2).random((4, 12, 12, 1), dtype=np.float32)
-    return model, logits, images
+    return tiny_cnn_parity_setup(image_seed=2)
 
 
 @pytest.mark.parametrize("name", list(PAIRS))

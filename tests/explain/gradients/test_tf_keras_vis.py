@@ -6,7 +6,6 @@ seeded numpy Generator), so two runs agree only as well as their noise allows: w
 samples the maps correlate well above 0.9 but not to 0.99.
 """
 
-import keras
 import numpy as np
 import pytest
 
@@ -16,16 +15,12 @@ from tf_keras_vis.saliency import Saliency  # noqa: E402
 from tf_keras_vis.utils.scores import CategoricalScore  # noqa: E402
 
 from explain import saliency, smoothgrad  # noqa: E402
-from tests.toy_models import tiny_cnn  # noqa: E402
+from tests.toy_models import tiny_cnn_parity_setup  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def setup():
-    keras.utils.set_random_seed(0)
-    model = tiny_cnn((12, 12, 1), num_classes=3)
-    logits = keras.Model(model.inputs, model.get_layer("logits").output)
-    images = np.random.default_rng(3).random((4, 12, 12, 1), dtype=np.float32)
-    return model, logits, images
+    return tiny_cnn_parity_setup(image_seed=3)
 
 
 def _correlations(ours, theirs):
