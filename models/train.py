@@ -295,8 +295,10 @@ def train(cfg: TrainConfig, verbose: int | str = "auto") -> dict:
         raise FileNotFoundError(
             f"The run in {str(out)!r} stopped after epoch {state['epoch']} but its "
             "checkpoint.keras is missing, so it cannot resume (and is not silently restarted). "
-            "Restore the file, continue from its weights in a new folder with "
-            f"--init {str(out / (cfg.model_name + '.keras'))!r} --out NEW, or delete the folder "
+            "Restore the file; or keep its best epoch so far by rerunning this command with "
+            f"--stop-epoch {state['epoch']} (writes {cfg.model_name}.keras from best.weights.h5) "
+            f"and continue from that in a new folder with "
+            f"--init {str(out / (cfg.model_name + '.keras'))!r} --out NEW; or delete the folder "
             "to retrain."
         )
     if finished:

@@ -255,9 +255,20 @@ def test_a_cut_run_without_its_checkpoint_is_not_silently_restarted(trained, tmp
     shutil.copytree(_out(cfg), copy)
     (copy / "checkpoint.keras").unlink()
     longer = replace(cfg, out=str(copy), epochs=cfg.epochs + 1)  # would resume at epoch 3
-    with pytest.raises(FileNotFoundError, match="checkpoint.keras is missing.*--init"):
+    with pytest.raises(
+        FileNotFoundError, match="checkpoint.keras is missing.*--stop-epoch 2.*--init"
+    ):
         train(longer, verbose=0)
     assert json.loads((copy / "state.json").read_text())["epoch"] == cfg.epochs
+    # The hint works: --stop-epoch at the cut writes the model from best.weights.h5.
+    saved = copy / "tiny.keras"
+    saved.unlink()
+    train(replace(longer, stop_epoch=cfg.epochs), verbose=0)
+    restored = keras.saving.load_model(saved, safe_mode=True)
+    best = zoo.build(cfg.arch, 3, (48, 48, 1), **cfg.arch_kwargs)
+    best.load_weights(copy / "best.weights.h5")
+    for a, b in zip(restored.weights, best.weights, strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
 
 
 def test_ferplus_blends_vote_shares_into_the_targets():
