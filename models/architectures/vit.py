@@ -29,9 +29,11 @@ def _stem(images, stem: str, dim: int, patch_size: int, widths, depth: int):
     if widths is None:
         widths = [max(dim // 2 ** (halvings + 1 - i), 16) for i in range(halvings + 1)]
     if len(widths) != halvings + 1:
+        size = images.shape[1]
         raise ValueError(
             f"stem_widths needs {halvings + 1} widths for patch_size={patch_size} (one per "
-            f"resolution, 48 -> {48 // patch_size} px for 48x48); got {list(widths)}."
+            f"resolution, halving {halvings} times: {size} -> {size // patch_size} px); "
+            f"got {list(widths)}."
         )
     x = images
     for i, width in enumerate(widths):

@@ -150,6 +150,12 @@ def test_vit_hybrid_stem_has_the_asked_widths_and_depth():
             {"stem": "conv", "patch_size": 8, "stem_widths": [8, 16]},
             r"stem_widths needs 4 widths for patch_size=8 .*got \[8, 16\]",
         ),
+        (
+            "vit",
+            (64, 64, 1),
+            {"stem": "conv", "patch_size": 4, "stem_widths": [8]},
+            r"needs 3 widths for patch_size=4 \(one per resolution, halving 2 times: 64 -> 16 px",
+        ),
     ],
 )
 def test_bad_input_shapes_raise_clear_errors(name, shape, kwargs, match):
