@@ -102,6 +102,71 @@ def _reads_attention(layer: keras.layers.Layer) -> bool:
     return isinstance(producer, keras.layers.MultiHeadAttention)
 
 
+def _patch_grid(model: keras.Model) -> tuple[int, int] | None:
+    """(h, w) of the last spatial layer (a ViT's patch grid), or None without one."""
+    spatial = [layer for _, layer, _ in _walk(model) if _has_spatial_output(layer)]
+    spatial = [layer for layer in spatial if not isinstance(layer, keras.layers.InputLayer)]
+    if not spatial:
+        return None
+    _, h, w, _ = spatial[-1].output.shape
+    return (h, w) if h and w else None
+
+
+MAX_EXTRA_TOKENS = 8
+"""Leading tokens (class, distillation, register) a token layer may carry before its grid."""
+
+
+def token_grid(model: keras.Model, name: str) -> tuple[int, int, int] | None:
+    """(extra, h, w) when layer `name` outputs ViT tokens (N, extra + h*w, D), else None.
+
+    The grid (h, w) is the model's last spatial layer (the patch embedding); the `extra`
+    leading tokens (a class token, at most MAX_EXTRA_TOKENS) are not part of the grid.
+    """
+    _, layer = find_layer(model, name)
+    try:
+        shape = layer.output.shape
+    except (AttributeError, ValueError):
+        return None
+    grid = _patch_grid(model)
+    if len(shape) != 3 or grid is None or shape[1] is None or _reads_attention(layer):
+        return None
+    extra = shape[1] - grid[0] * grid[1]
+    return (extra, *grid) if 0 <= extra <= MAX_EXTRA_TOKENS else None
+
+
+def token_layers(model: keras.Model) -> list[str]:
+    """Names of layers whose (N, T, D) output is a ViT's tokens on its patch grid, in order."""
+    if not any(isinstance(layer, keras.layers.MultiHeadAttention) for _, layer, _ in _walk(model)):
+        return []
+    return [
+        name
+        for name, layer, _ in _walk(model)
+        if not isinstance(layer, (keras.layers.InputLayer, keras.Model))
+        and token_grid(model, name) is not None
+    ]
+
+
+def _last_attention_input(model: keras.Model) -> str | None:
+    """The token layer feeding the model's last attention block (its pre-norm input), if any.
+
+    In a class-token ViT only the class token reaches the classifier after the last block, so
+    patch tokens have gradients only up to the last attention. Its LayerNorm is skipped: the
+    norm's bias adds the same sum(w_k * beta_k) to every position, which on trained ViTs here
+    pushes the whole Grad-CAM map below zero (all-black after the ReLU); the residual stream
+    entering the block has no such offset.
+    """
+    attention = [
+        layer for layer in model.layers if isinstance(layer, keras.layers.MultiHeadAttention)
+    ]
+    if not attention:
+        return None
+    # Node 0 is the model's own call; explaining adds nodes from rebuilt graphs after it.
+    layer, normed = _producer(attention[-1]._inbound_nodes[0].input_tensors[0])  # query
+    if isinstance(layer, keras.layers.LayerNormalization):
+        layer, _ = _producer(normed)
+    return layer.name if token_grid(model, layer.name) is not None else None
+
+
 def find_layer(model: keras.Model, layer: str) -> tuple[str, keras.layers.Layer]:
     """Look up `layer` by plain or qualified ('outer/inner') name, nested models included.
 
@@ -120,8 +185,11 @@ def find_layer(model: keras.Model, layer: str) -> tuple[str, keras.layers.Layer]
 _RESOLVED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def resolve_layer(model: keras.Model, layer: str | None) -> str:
+def resolve_layer(model: keras.Model, layer: str | None, tokens: bool = False) -> str:
     """Qualified name of `layer`, or of the last layer with spatial output when None.
+
+    With `tokens=True` (the CAM family) a ViT's token layers count too (see `token_grid`),
+    and None picks the input of the last attention block when the model has one.
 
     Cached per (model, layer), keyed weakly by model: walking every layer costs ~0.1 ms per
     call. The cache is keyed by the identity of the model's top-level layers too, so adding or
@@ -135,13 +203,17 @@ def resolve_layer(model: keras.Model, layer: str | None) -> str:
     if token != layers:  # first call, or layers were added or popped: start afresh
         names = {}
         _RESOLVED[model] = (layers, names)
-    if layer not in names:
-        names[layer] = _resolve_layer(model, layer)
-    return names[layer]
+    if (layer, tokens) not in names:
+        names[layer, tokens] = _resolve_layer(model, layer, tokens)
+    return names[layer, tokens]
 
 
-def _resolve_layer(model: keras.Model, layer: str | None) -> str:
+def _resolve_layer(model: keras.Model, layer: str | None, tokens: bool) -> str:
     candidates = spatial_layers(model)
+    if tokens:
+        if layer is None and (last := _last_attention_input(model)) is not None:
+            return last
+        candidates += token_layers(model)
     if layer is None:
         if not candidates:
             raise ValueError(
@@ -151,11 +223,42 @@ def _resolve_layer(model: keras.Model, layer: str | None) -> str:
         return candidates[-1]
     name, _ = find_layer(model, layer)
     if name not in candidates:
+        kind = "spatial (N, h, w, K) or ViT token" if tokens else "spatial (N, h, w, K)"
         raise ValueError(
-            f"Layer {layer!r} of model {model.name!r} has no spatial (N, h, w, K) output. "
-            f"Layers with spatial output: {', '.join(candidates)}."
+            f"Layer {layer!r} of model {model.name!r} has no {kind} output. "
+            f"Layers with such output: {', '.join(candidates)}."
         )
     return name
+
+
+def _grid_outputs(model: keras.Model, name: str):
+    """Symbolic (acts (N, h, w, K), outputs) with token layer `name` seen on its patch grid.
+
+    The layer's patch tokens are reshaped to the grid and back inside the rebuilt graph, so
+    the logits depend on the grid tensor and gradients flow to it; extra (class) tokens pass
+    through unchanged.
+    """
+    extra, h, w = token_grid(model, name)
+    target = model.get_layer(name)
+    captured = {}
+
+    def operation_fn(operation):
+        if operation is not target:
+            return operation
+
+        def call(*args, **kwargs):
+            tokens = target(*args, **kwargs)  # (N, extra + h*w, K)
+            channels = tokens.shape[-1]
+            grid = ops.reshape(tokens[:, extra:, :], (-1, h, w, channels))
+            captured["acts"] = grid
+            patches = ops.reshape(grid, (-1, h * w, channels))
+            return ops.concatenate([tokens[:, :extra, :], patches], axis=1) if extra else patches
+
+        return call
+
+    outputs = model._run_through_graph(model.inputs, operation_fn=operation_fn)
+    outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+    return captured["acts"], list(outputs)
 
 
 def _nested_outputs(model: keras.Model, path: list[str]):
@@ -187,13 +290,24 @@ def _nested_outputs(model: keras.Model, path: list[str]):
 def feature_model(model: keras.Model, layer: str | None = None) -> keras.Model:
     """Cached sub-model mapping images to [layer output (N,h,w,K), logits (N,num_classes)].
 
-    Built once per (model, layer). `layer=None` picks the last spatial layer.
+    Built once per (model, layer). `layer=None` picks the last spatial layer, or a ViT's
+    input to its last attention block. A ViT token layer's output (N, extra + h*w, K) comes
+    back as its patch tokens on the (h, w) grid, the extra (class) tokens dropped.
     """
-    name = resolve_layer(model, layer)
+    name = resolve_layer(model, layer, tokens=True)
     cache = _FEATURE_MODELS.setdefault(model, {})
     if name not in cache:
         path = name.split("/")
-        if len(path) == 1:
+        if len(find_layer(model, name)[1].output.shape) == 3:  # ViT tokens (see token_grid)
+            if len(path) > 1:
+                raise ValueError(
+                    f"Token layer {name!r} is inside a nested model; explain the inner ViT "
+                    f"({path[-2]!r}) itself, or pick a spatial layer."
+                )
+            acts, outputs = _grid_outputs(model, name)
+            rebuilt = keras.Model(model.inputs, outputs)
+            cache[name] = keras.Model(_inputs(model), [acts, logits_output(rebuilt)])
+        elif len(path) == 1:
             acts = model.get_layer(name).output
             cache[name] = keras.Model(_inputs(model), [acts, logits_output(model)])
         else:
@@ -300,8 +414,9 @@ def _scaled_outputs(model: keras.Model, path: list[str], keep):
     if len(path) == 1:
 
         def call(*args, **kwargs):
-            acts = target(*args, **kwargs)
-            return acts * ops.reshape(keep, (-1, 1, 1, acts.shape[-1]))
+            acts = target(*args, **kwargs)  # (N, h, w, K), or ViT tokens (N, T, K)
+            ones = (1,) * (len(acts.shape) - 2)
+            return acts * ops.reshape(keep, (-1, *ones, acts.shape[-1]))
 
     else:
         inner_keep = keras.Input(shape=keep.shape[1:], name="emolens_keep")
@@ -326,7 +441,7 @@ def channel_scaled_model(model: keras.Model, layer: str | None = None) -> keras.
     keep = ones gives the model's logits; a zero at k ablates channel k. Nested layers
     ('outer/inner') are reached by re-running the outer graphs.
     """
-    name = resolve_layer(model, layer)
+    name = resolve_layer(model, layer, tokens=True)
     cache = _FEATURE_MODELS.setdefault(model, {})
     key = "__scaled__/" + name
     if key not in cache:

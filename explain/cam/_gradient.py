@@ -117,7 +117,7 @@ def gradient_cam(
         model: Keras classifier with a (N, num_classes) output.
         images: float32 (N, H, W, C), values in [0, 1].
         targets: None (top class), int, (N,) ints, or a class name.
-        layer: name of a layer with (N, h, w, K) output; None: the last such layer.
+        layer: name of a layer with (N, h, w, K) output or ViT tokens; None: the default.
         weights: pure tf function of (acts, grads) giving (N, K) or (N, h, w, K) weights.
         batch_size: images per forward/backward pass.
         caller: method name used in error messages.

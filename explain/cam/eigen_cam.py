@@ -50,7 +50,9 @@ def eigen_cam(
         model: Keras classifier with a (N, num_classes) output.
         images: float32 (N, H, W, C), values in [0, 1].
         targets: validated like the other methods (None, int, (N,) ints, class name), unused.
-        layer: name of a layer with (N, h, w, K) output. Default: the last such layer.
+        layer: name of a layer with (N, h, w, K) output, or a ViT token layer (N, T, K)
+            seen on its patch grid. Default: the last such layer; on a ViT the input of
+            its last attention block.
         batch_size: images per forward pass.
 
     Returns:

@@ -30,8 +30,10 @@ def grad_cam(
         images: float32 (N, H, W, C), values in [0, 1].
         targets: class to explain. None: each image's top class; int or class name: the same
             class for all; (N,) ints: one class per image.
-        layer: name of a layer with (N, h, w, K) output ('outer/inner' inside nested models).
-            Default: the last such layer.
+        layer: name of a layer with (N, h, w, K) output ('outer/inner' inside nested models),
+            or a ViT token layer (N, 1 + h*w, K), explained on its (h, w) patch grid with the
+            class token dropped. Default: the last spatial layer; on a ViT the input of its
+            last attention block (after it only the class token reaches the head).
         batch_size: images per forward/backward pass.
 
     Returns:

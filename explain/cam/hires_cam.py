@@ -28,7 +28,9 @@ def hires_cam(
         model: Keras classifier with a (N, num_classes) output (its logits are used).
         images: float32 (N, H, W, C), values in [0, 1].
         targets: None: each image's top class; int or class name: one for all; (N,) ints.
-        layer: name of a layer with (N, h, w, K) output. Default: the last such layer.
+        layer: name of a layer with (N, h, w, K) output, or a ViT token layer (N, T, K)
+            seen on its patch grid. Default: the last such layer; on a ViT the input of
+            its last attention block.
         batch_size: images per forward/backward pass.
 
     Returns:
