@@ -107,7 +107,15 @@ def _add_train(sub) -> None:
     p.add_argument("--name", default=d.name, help="model name (default <arch>_<classes>)")
     for name in ("epochs", "batch_size", "warmup_epochs", "patience", "seed", "limit"):
         p.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(d, name))
-    for name in ("lr", "weight_decay", "label_smoothing", "mix_prob", "val_fraction", "ferplus"):
+    for name in (
+        "lr",
+        "weight_decay",
+        "label_smoothing",
+        "mix_prob",
+        "val_fraction",
+        "ferplus",
+        "distill",
+    ):
         p.add_argument("--" + name.replace("_", "-"), type=float, default=getattr(d, name))
     p.add_argument("--mix", default=d.mix, choices=["none", "cutmix", "mixup"])
     for name in ("augment", "class_weights", "clean", "tta", "freeze"):
@@ -116,6 +124,12 @@ def _add_train(sub) -> None:
             default=getattr(d, name),
             action=argparse.BooleanOptionalAction,
         )
+    p.add_argument(
+        "--teacher",
+        default=None,
+        help="comma-separated models whose mean flip-TTA probabilities are blended into the "
+        "targets by --distill (offline distillation)",
+    )
     p.add_argument("--init", default=None, help="start from this trained model's backbone")
     p.add_argument("--unfreeze-from", default=None, help="fine-tune layers from this one on")
     p.add_argument(

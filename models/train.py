@@ -23,7 +23,7 @@ from models import zoo
 from models.augment import allow_jit, augmentation, mix_batch
 from models.cards import atomic_write_text, write_card
 from models.datasets import load_split
-from models.evaluate import evaluate
+from models.evaluate import evaluate, predict_probs
 
 
 @dataclass
@@ -43,6 +43,8 @@ class TrainConfig:
     warmup_epochs: int = 2
     label_smoothing: float = 0.1
     ferplus: float = 0.0
+    teacher: str | None = None
+    distill: float = 0.0
     mix: str = "cutmix"
     mix_prob: float = 0.5
     augment: bool = True
@@ -191,6 +193,49 @@ def _targets(full, train_rows, cfg: TrainConfig) -> np.ndarray:
     return np.where(valid[:, None], blended, onehot).astype(np.float32)
 
 
+def teacher_probs(teachers: str, images: np.ndarray, classes) -> np.ndarray:
+    """(N, K) mean flip-TTA probabilities of the comma-separated `teachers` over `classes`.
+
+    Each teacher is a bundled name or a .keras file whose card names its classes; a teacher
+    over more classes (fer7 for emo3) is read on `classes` only and renormalised.
+
+    Raises:
+        ValueError: a teacher has no class names, or lacks one of `classes`.
+    """
+    total = np.zeros((len(images), len(classes)), dtype=np.float64)
+    names = [name.strip() for name in teachers.split(",") if name.strip()]
+    for name in names:
+        model = zoo.load(name)
+        known = list(getattr(model, "class_names", ()) or ())
+        missing = [c for c in classes if c not in known]
+        if missing:
+            held = ", ".join(known) or "unknown: no card"
+            raise ValueError(
+                f"Teacher {name!r} does not predict {missing} (its classes: {held}). Use "
+                "teachers trained on the student's classes."
+            )
+        probs = predict_probs(model, images, tta_flip=True)[:, [known.index(c) for c in classes]]
+        total += probs / np.maximum(probs.sum(axis=1, keepdims=True), 1e-12)
+    return (total / len(names)).astype(np.float32)
+
+
+def _distilled(targets: np.ndarray, images: np.ndarray, classes, cfg: TrainConfig) -> np.ndarray:
+    """`targets` blended with the teachers' probabilities by `cfg.distill` (offline distillation).
+
+    Raises:
+        ValueError: `distill` is outside [0, 1], or set without `teacher` (or the reverse).
+    """
+    if not cfg.distill and not cfg.teacher:
+        return targets
+    if not cfg.teacher or not 0.0 < cfg.distill <= 1.0:
+        raise ValueError(
+            f"Distillation needs both --teacher MODEL[,MODEL...] and --distill W in (0, 1]; got "
+            f"--teacher {cfg.teacher!r} --distill {cfg.distill}."
+        )
+    soft = teacher_probs(cfg.teacher, images, classes)
+    return ((1.0 - cfg.distill) * targets + cfg.distill * soft).astype(np.float32)
+
+
 def _build(cfg: TrainConfig, input_shape, num_classes: int, classes) -> keras.Model:
     if not cfg.init:
         model = zoo.build(cfg.arch, num_classes, input_shape, **cfg.arch_kwargs)
@@ -271,7 +316,7 @@ def train(cfg: TrainConfig, verbose: int | str = "auto") -> dict:
     train_rows, val_rows = _split(full, cfg)
     classes = full.classes
     images, labels = full.images[train_rows], full.labels[train_rows]
-    onehot = _targets(full, train_rows, cfg)
+    onehot = _distilled(_targets(full, train_rows, cfg), images, classes, cfg)
     counts = np.bincount(labels, minlength=len(classes)).astype(np.float32)
     class_weight = len(labels) / (len(classes) * np.maximum(counts, 1))
     weights = (class_weight[labels] if cfg.class_weights else np.ones(len(labels))).astype(

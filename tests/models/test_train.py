@@ -297,3 +297,52 @@ def test_ferplus_blends_vote_shares_into_the_targets():
 def test_ferplus_on_data_without_votes_says_what_to_do(tmp_path):
     with pytest.raises(ValueError, match="--ferplus needs FERPlus votes.*--ferplus 0"):
         train(_config(tmp_path / "run", ferplus=0.3), verbose=0)
+
+
+def _teacher_copy(trained, tmp_path, classes) -> str:
+    """The trained tiny model saved under tmp_path with a card naming `classes`."""
+    import shutil
+
+    cfg, card = trained
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    path = tmp_path / "teacher.keras"
+    shutil.copy(_out(cfg) / "tiny.keras", path)
+    path.with_suffix(".json").write_text(json.dumps({**card, "classes": classes}))
+    return str(path)
+
+
+def test_distillation_targets_blend_the_teachers_flip_tta_probabilities(trained, tmp_path):
+    from models.evaluate import predict_probs
+    from models.train import _distilled, teacher_probs
+
+    cfg, _ = trained
+    images = np.random.default_rng(0).random((5, 48, 48, 1), dtype=np.float32)
+    classes = ("angry", "happy", "sad")
+    expected = predict_probs(zoo.load(_out(cfg) / "tiny.keras"), images, tta_flip=True)
+    same = _teacher_copy(trained, tmp_path, list(classes))
+    np.testing.assert_allclose(teacher_probs(same, images, classes), expected, atol=1e-6)
+    # Two teachers average; a teacher with its classes in another order is read by name.
+    permuted = _teacher_copy(trained, tmp_path / "p", ["sad", "angry", "happy"])
+    got = teacher_probs(f"{same}, {permuted}", images, classes)
+    np.testing.assert_allclose(got, (expected + expected[:, [1, 2, 0]]) / 2, atol=1e-6)
+    onehot = np.eye(3, dtype=np.float32)[[0, 1, 2, 0, 1]]
+    blended = _distilled(onehot, images, classes, replace(cfg, teacher=same, distill=0.25))
+    np.testing.assert_allclose(blended, 0.75 * onehot + 0.25 * expected, atol=1e-6)
+
+
+def test_distillation_errors_say_what_to_do(trained, tmp_path):
+    from models.train import teacher_probs
+
+    images = np.zeros((2, 48, 48, 1), np.float32)
+    wrong = _teacher_copy(trained, tmp_path, ["angry", "happy", "fear"])
+    with pytest.raises(ValueError, match=r"does not predict \['sad'\].*student's classes"):
+        teacher_probs(wrong, images, ("angry", "happy", "sad"))
+    with pytest.raises(ValueError, match="needs both --teacher .* and --distill W"):
+        train(_config(tmp_path / "run", distill=0.5), verbose=0)
+    assert not (tmp_path / "run" / "state.json").exists()
+
+
+def test_distillation_flags_round_trip_through_the_card_command(tmp_path):
+    cfg = _config(tmp_path / "run", teacher="a.keras,b", distill=0.7)
+    args = build_parser().parse_args(shlex.split(cfg.command())[1:])
+    assert train_config(args) == cfg
