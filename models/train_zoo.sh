@@ -32,4 +32,8 @@ run_anneal() {  # second stage of vgg_emo3 (see its card)
 }
 wait
 run_anneal
+# third stage: lighter CutMix (see vgg_emo3_lowmix's card)
+run vgg_emo3_lowmix --arch vgg --classes emo3 --epochs 10 --batch-size 128 --lr 3e-4 \
+    --warmup-epochs 1 --mix-prob 0.2 --patience 40 --unfreeze-from block1_conv1_conv \
+    --init "$OUT/vgg_emo3_anneal/vgg_emo3_anneal.keras"
 # Transfer learning and fine-tuning (LeNet and VGG): models/train_transfer.sh
