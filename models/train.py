@@ -10,6 +10,7 @@ import json
 import os
 import platform
 import shlex
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -219,7 +220,33 @@ def teacher_probs(teachers: str, images: np.ndarray, classes) -> np.ndarray:
     return (total / len(names)).astype(np.float32)
 
 
-def _distilled(targets: np.ndarray, images: np.ndarray, classes, cfg: TrainConfig) -> np.ndarray:
+def _cached_teacher_probs(out: Path, cfg: TrainConfig, images: np.ndarray, classes) -> np.ndarray:
+    """`teacher_probs` of the training images, kept in `out`/teacher_probs.npz for resuming.
+
+    A cache made for other teachers, classes or images is recomputed; the file is written
+    whole or not at all.
+    """
+    path = out / "teacher_probs.npz"
+    key = json.dumps([cfg.teacher, list(classes), len(images), float(images[::97].sum())])
+    if path.is_file():
+        with np.load(path) as cached:
+            if str(cached["key"]) == key:
+                return cached["probs"]
+    probs = teacher_probs(cfg.teacher, images, classes)
+    handle, tmp = tempfile.mkstemp(dir=out, prefix=".teacher_probs.", suffix=".npz")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            np.savez(file, key=np.array(key), probs=probs)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return probs
+
+
+def _distilled(
+    targets: np.ndarray, images: np.ndarray, classes, cfg: TrainConfig, out: Path
+) -> np.ndarray:
     """`targets` blended with the teachers' probabilities by `cfg.distill` (offline distillation).
 
     Raises:
@@ -232,7 +259,7 @@ def _distilled(targets: np.ndarray, images: np.ndarray, classes, cfg: TrainConfi
             f"Distillation needs both --teacher MODEL[,MODEL...] and --distill W in (0, 1]; got "
             f"--teacher {cfg.teacher!r} --distill {cfg.distill}."
         )
-    soft = teacher_probs(cfg.teacher, images, classes)
+    soft = _cached_teacher_probs(out, cfg, images, classes)
     return ((1.0 - cfg.distill) * targets + cfg.distill * soft).astype(np.float32)
 
 
@@ -316,7 +343,7 @@ def train(cfg: TrainConfig, verbose: int | str = "auto") -> dict:
     train_rows, val_rows = _split(full, cfg)
     classes = full.classes
     images, labels = full.images[train_rows], full.labels[train_rows]
-    onehot = _distilled(_targets(full, train_rows, cfg), images, classes, cfg)
+    onehot = _distilled(_targets(full, train_rows, cfg), images, classes, cfg, out)
     counts = np.bincount(labels, minlength=len(classes)).astype(np.float32)
     class_weight = len(labels) / (len(classes) * np.maximum(counts, 1))
     weights = (class_weight[labels] if cfg.class_weights else np.ones(len(labels))).astype(

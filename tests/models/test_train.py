@@ -311,7 +311,9 @@ def _teacher_copy(trained, tmp_path, classes) -> str:
     return str(path)
 
 
-def test_distillation_targets_blend_the_teachers_flip_tta_probabilities(trained, tmp_path):
+def test_distillation_targets_blend_the_teachers_flip_tta_probabilities(
+    trained, tmp_path, monkeypatch
+):
     from models.evaluate import predict_probs
     from models.train import _distilled, teacher_probs
 
@@ -326,8 +328,20 @@ def test_distillation_targets_blend_the_teachers_flip_tta_probabilities(trained,
     got = teacher_probs(f"{same}, {permuted}", images, classes)
     np.testing.assert_allclose(got, (expected + expected[:, [1, 2, 0]]) / 2, atol=1e-6)
     onehot = np.eye(3, dtype=np.float32)[[0, 1, 2, 0, 1]]
-    blended = _distilled(onehot, images, classes, replace(cfg, teacher=same, distill=0.25))
+    distill = replace(cfg, teacher=same, distill=0.25)
+    blended = _distilled(onehot, images, classes, distill, tmp_path)
     np.testing.assert_allclose(blended, 0.75 * onehot + 0.25 * expected, atol=1e-6)
+    # A resumed run reads the teachers' probabilities back instead of recomputing them ...
+    assert [p.name for p in tmp_path.glob("*teacher_probs*")] == ["teacher_probs.npz"]
+
+    def no_teacher(name):
+        raise AssertionError(f"teacher {name} was loaded again")
+
+    monkeypatch.setattr(zoo, "load", no_teacher)
+    np.testing.assert_array_equal(_distilled(onehot, images, classes, distill, tmp_path), blended)
+    # ... but not when the teachers changed.
+    with pytest.raises(AssertionError, match="loaded again"):
+        _distilled(onehot, images, classes, replace(distill, teacher=permuted), tmp_path)
 
 
 def test_distillation_errors_say_what_to_do(trained, tmp_path):
