@@ -10,7 +10,6 @@ import json
 import os
 import platform
 import shlex
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -22,7 +21,7 @@ import numpy as np
 from explain.ferplus import ferplus_distribution
 from models import zoo
 from models.augment import allow_jit, augmentation, mix_batch
-from models.cards import atomic_write_text, write_card
+from models.cards import atomic_file, atomic_write_text, write_card
 from models.datasets import load_split
 from models.evaluate import evaluate, predict_probs
 
@@ -233,14 +232,8 @@ def _cached_teacher_probs(out: Path, cfg: TrainConfig, images: np.ndarray, class
             if str(cached["key"]) == key:
                 return cached["probs"]
     probs = teacher_probs(cfg.teacher, images, classes)
-    handle, tmp = tempfile.mkstemp(dir=out, prefix=".teacher_probs.", suffix=".npz")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            np.savez(file, key=np.array(key), probs=probs)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_file(path, "wb") as file:
+        np.savez(file, key=np.array(key), probs=probs)
     return probs
 
 
