@@ -23,7 +23,10 @@ run vit_hybrid_emo3 --arch vit --classes emo3 --epochs 22 --batch-size 128 --lr 
   run vgg_fer7 --arch vgg --classes fer7 --epochs 30 "${CNN[@]}" &&
   run vgg_fer7_anneal --arch vgg --classes fer7 --epochs 5 --batch-size 128 --lr 5e-4 \
       --warmup-epochs 0 --patience 40 --unfreeze-from block1_conv1_conv \
-      --init "$OUT/vgg_fer7/vgg_fer7.keras"
+      --init "$OUT/vgg_fer7/vgg_fer7.keras" &&
+  run vgg_fer7_acc --arch vgg --classes fer7 --epochs 11 --batch-size 128 --lr 7e-4 \
+      --warmup-epochs 1 --no-class-weights --mix-prob 0.25 --patience 40 \
+      --unfreeze-from block1_conv1_conv --init "$OUT/vgg_fer7_anneal/vgg_fer7_anneal.keras"
 ) &
 run_anneal() {  # second stage of vgg_emo3 (see its card)
   run vgg_emo3_anneal --arch vgg --classes emo3 --epochs 6 --batch-size 128 --lr 4e-4 \
