@@ -34,7 +34,7 @@ ARCHITECTURES: dict[str, Callable[..., keras.Model]] = {
 PACKAGE_DIR = Path(__file__).resolve().parent
 WEIGHTS_DIR = PACKAGE_DIR / "weights"
 CARDS_DIR = PACKAGE_DIR / "cards"
-DEFAULT_MODEL = "vgg_emo3_anneal"
+DEFAULT_MODEL = "vgg_emo3_lowmix"
 
 _REGISTERED: dict[str, Path] = {}
 
