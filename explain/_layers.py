@@ -189,7 +189,8 @@ def resolve_layer(model: keras.Model, layer: str | None, tokens: bool = False) -
     """Qualified name of `layer`, or of the last layer with spatial output when None.
 
     With `tokens=True` (the CAM family) a ViT's token layers count too (see `token_grid`),
-    and None picks the input of the last attention block when the model has one.
+    and None picks the token layer feeding the last attention block (the residual stream,
+    before that block's LayerNorm) when the model has one.
 
     Cached per (model, layer), keyed weakly by model: walking every layer costs ~0.1 ms per
     call. The cache is keyed by the identity of the model's top-level layers too, so adding or
@@ -290,9 +291,10 @@ def _nested_outputs(model: keras.Model, path: list[str]):
 def feature_model(model: keras.Model, layer: str | None = None) -> keras.Model:
     """Cached sub-model mapping images to [layer output (N,h,w,K), logits (N,num_classes)].
 
-    Built once per (model, layer). `layer=None` picks the last spatial layer, or a ViT's
-    input to its last attention block. A ViT token layer's output (N, extra + h*w, K) comes
-    back as its patch tokens on the (h, w) grid, the extra (class) tokens dropped.
+    Built once per (model, layer). `layer=None` picks the last spatial layer, or on a ViT
+    the residual stream into its last attention block. A ViT token layer's output
+    (N, extra + h*w, K) comes back as its patch tokens on the (h, w) grid, the extra (class)
+    tokens dropped.
     """
     name = resolve_layer(model, layer, tokens=True)
     cache = _FEATURE_MODELS.setdefault(model, {})
