@@ -114,7 +114,7 @@ def evaluate_model(
     """Load a zoo name or .keras file, evaluate it on `split` of `data`, optionally save JSON.
 
     Returns:
-        {"metrics": dict, "table": str, "model": str}.
+        {"metrics": dict, "table": str, "model": "<name or path> (<architecture>)"}.
 
     Raises:
         ValueError: no class set given and the model has no card.
@@ -144,5 +144,5 @@ def evaluate_model(
     return {
         "metrics": metrics,
         "table": metrics_table(metrics, dataset.classes),
-        "model": loaded.name,
+        "model": f"{name} ({loaded.name})",  # what was asked for, and its architecture
     }

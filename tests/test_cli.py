@@ -83,6 +83,7 @@ def test_evaluate_with_classes_prints_the_table_and_writes_json(capsys, tiny_mod
     assert metrics["data"] == "synthetic" and metrics["split"] == "publictest"
     assert f"images 12  accuracy {metrics['accuracy']:.4f}" in out
     assert "happy" in out
+    assert f"model {tiny_model} (" in out  # names the model asked for, then its architecture
 
 
 def test_evaluate_with_the_wrong_class_set_says_which_to_pick(capsys, tmp_path):
