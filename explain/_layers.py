@@ -104,16 +104,27 @@ def _reads_attention(layer: keras.layers.Layer) -> bool:
 
 def _patch_grid(model: keras.Model) -> tuple[int, int] | None:
     """(h, w) of the last spatial layer (a ViT's patch grid), or None without one."""
-    spatial = [layer for _, layer, _ in _walk(model) if _has_spatial_output(layer)]
-    spatial = [layer for layer in spatial if not isinstance(layer, keras.layers.InputLayer)]
+    spatial = spatial_layers(model)
     if not spatial:
         return None
-    _, h, w, _ = spatial[-1].output.shape
+    _, h, w, _ = find_layer(model, spatial[-1])[1].output.shape
     return (h, w) if h and w else None
 
 
 MAX_EXTRA_TOKENS = 8
 """Leading tokens (class, distillation, register) a token layer may carry before its grid."""
+
+
+def _on_grid(layer: keras.layers.Layer, grid) -> tuple[int, int, int] | None:
+    """(extra, h, w) when `layer` outputs tokens (N, extra + h*w, D) on `grid`, else None."""
+    try:
+        shape = layer.output.shape
+    except (AttributeError, ValueError):
+        return None
+    if len(shape) != 3 or grid is None or shape[1] is None or _reads_attention(layer):
+        return None
+    extra = shape[1] - grid[0] * grid[1]
+    return (extra, *grid) if 0 <= extra <= MAX_EXTRA_TOKENS else None
 
 
 def token_grid(model: keras.Model, name: str) -> tuple[int, int, int] | None:
@@ -122,27 +133,19 @@ def token_grid(model: keras.Model, name: str) -> tuple[int, int, int] | None:
     The grid (h, w) is the model's last spatial layer (the patch embedding); the `extra`
     leading tokens (a class token, at most MAX_EXTRA_TOKENS) are not part of the grid.
     """
-    _, layer = find_layer(model, name)
-    try:
-        shape = layer.output.shape
-    except (AttributeError, ValueError):
-        return None
-    grid = _patch_grid(model)
-    if len(shape) != 3 or grid is None or shape[1] is None or _reads_attention(layer):
-        return None
-    extra = shape[1] - grid[0] * grid[1]
-    return (extra, *grid) if 0 <= extra <= MAX_EXTRA_TOKENS else None
+    return _on_grid(find_layer(model, name)[1], _patch_grid(model))
 
 
 def token_layers(model: keras.Model) -> list[str]:
     """Names of layers whose (N, T, D) output is a ViT's tokens on its patch grid, in order."""
     if not any(isinstance(layer, keras.layers.MultiHeadAttention) for _, layer, _ in _walk(model)):
         return []
+    grid = _patch_grid(model)
     return [
         name
         for name, layer, _ in _walk(model)
         if not isinstance(layer, (keras.layers.InputLayer, keras.Model))
-        and token_grid(model, name) is not None
+        and _on_grid(layer, grid) is not None
     ]
 
 
@@ -232,6 +235,16 @@ def _resolve_layer(model: keras.Model, layer: str | None, tokens: bool) -> str:
     return name
 
 
+def _run_replacing(model: keras.Model, target: keras.layers.Layer, call) -> list:
+    """Outputs (a list) of `model`'s graph re-run on its inputs with `target`'s call replaced."""
+
+    def operation_fn(operation):
+        return call if operation is target else operation
+
+    outputs = model._run_through_graph(model.inputs, operation_fn=operation_fn)
+    return list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+
+
 def _grid_outputs(model: keras.Model, name: str):
     """Symbolic (acts (N, h, w, K), outputs) with token layer `name` seen on its patch grid.
 
@@ -243,23 +256,16 @@ def _grid_outputs(model: keras.Model, name: str):
     target = model.get_layer(name)
     captured = {}
 
-    def operation_fn(operation):
-        if operation is not target:
-            return operation
+    def call(*args, **kwargs):
+        tokens = target(*args, **kwargs)  # (N, extra + h*w, K)
+        channels = tokens.shape[-1]
+        grid = ops.reshape(tokens[:, extra:, :], (-1, h, w, channels))
+        captured["acts"] = grid
+        patches = ops.reshape(grid, (-1, h * w, channels))
+        return ops.concatenate([tokens[:, :extra, :], patches], axis=1) if extra else patches
 
-        def call(*args, **kwargs):
-            tokens = target(*args, **kwargs)  # (N, extra + h*w, K)
-            channels = tokens.shape[-1]
-            grid = ops.reshape(tokens[:, extra:, :], (-1, h, w, channels))
-            captured["acts"] = grid
-            patches = ops.reshape(grid, (-1, h * w, channels))
-            return ops.concatenate([tokens[:, :extra, :], patches], axis=1) if extra else patches
-
-        return call
-
-    outputs = model._run_through_graph(model.inputs, operation_fn=operation_fn)
-    outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
-    return captured["acts"], list(outputs)
+    outputs = _run_replacing(model, target, call)
+    return captured["acts"], outputs
 
 
 def _nested_outputs(model: keras.Model, path: list[str]):
@@ -271,21 +277,14 @@ def _nested_outputs(model: keras.Model, path: list[str]):
     inner_acts, inner_outs = _nested_outputs(inner, path[1:])
     inner_feat = keras.Model(inner.inputs, [inner_acts, *inner_outs])
 
-    def operation_fn(operation):
-        if operation is not inner:
-            return operation
+    def call(*args, **kwargs):
+        kwargs.pop("training", None)
+        acts, *outs = inner_feat(*args, **kwargs)
+        captured["acts"] = acts
+        return outs[0] if len(outs) == 1 else outs
 
-        def call(*args, **kwargs):
-            kwargs.pop("training", None)
-            acts, *outs = inner_feat(*args, **kwargs)
-            captured["acts"] = acts
-            return outs[0] if len(outs) == 1 else outs
-
-        return call
-
-    outputs = model._run_through_graph(model.inputs, operation_fn=operation_fn)
-    outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
-    return captured["acts"], list(outputs)
+    outputs = _run_replacing(model, inner, call)
+    return captured["acts"], outputs
 
 
 def feature_model(model: keras.Model, layer: str | None = None) -> keras.Model:
@@ -430,11 +429,7 @@ def _scaled_outputs(model: keras.Model, path: list[str], keep):
             kwargs.pop("training", None)
             return inner([*args, keep], **kwargs)
 
-    def operation_fn(operation):
-        return call if operation is target else operation
-
-    outputs = model._run_through_graph(model.inputs, operation_fn=operation_fn)
-    return outputs if isinstance(outputs, (list, tuple)) else [outputs]
+    return _run_replacing(model, target, call)
 
 
 def channel_scaled_model(model: keras.Model, layer: str | None = None) -> keras.Model:
