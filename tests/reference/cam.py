@@ -1,8 +1,10 @@
 """Slow, obvious CAM references: one image at a time, numpy, written from the papers' equations.
 
 Valid for chain models (each layer feeds the next) that end Dense "logits" -> Softmax "probs",
-like tests/toy_models.tiny_cnn and linear_probe_model. Upsampling uses the same bilinear
-half-pixel resize as explain._maps.resize_maps, so maps are compared on the same grid.
+like tests/toy_models.tiny_cnn and linear_probe_model; the gradient, Eigen- and Score-CAM
+references also read a ViT's token layer (T, K) on its square patch grid (see `_grid`).
+Upsampling uses the same bilinear half-pixel resize as explain._maps.resize_maps, so maps are
+compared on the same grid.
 """
 
 from __future__ import annotations
@@ -36,6 +38,14 @@ def _sub(model, *names):
     return _SUBMODELS[key]
 
 
+def _grid(acts: np.ndarray) -> np.ndarray:
+    """(h, w, K) as is; ViT tokens (T, K) as their square patch grid, leading tokens dropped."""
+    if acts.ndim == 3:
+        return acts
+    side = int(np.sqrt(acts.shape[0]))
+    return acts[acts.shape[0] - side * side :].reshape(side, side, -1)
+
+
 def _acts_and_grads(model, image, target, layer):
     """Acts (h, w, K), grads (h, w, K) of logit `target` (None: top) for one image (H, W, C)."""
     sub = _sub(model, layer, "logits")
@@ -43,7 +53,7 @@ def _acts_and_grads(model, image, target, layer):
         acts, logits = sub(image[None])
         target = int(np.argmax(logits[0])) if target is None else target
         score = logits[0, target]
-    return acts[0].numpy(), tape.gradient(score, acts)[0].numpy(), target
+    return _grid(acts[0].numpy()), _grid(tape.gradient(score, acts)[0].numpy()), target
 
 
 def _head_logits(model, layer, acts):
@@ -101,7 +111,7 @@ def grad_cam_pp(model, image, target, layer):
 
 
 def eigen_cam(model, image, target, layer):
-    acts = np.asarray(_sub(model, layer)(image[None]))[0]
+    acts = _grid(np.asarray(_sub(model, layer)(image[None]))[0])
     flat = acts.reshape(-1, acts.shape[-1]).astype(np.float64)
     _, _, vt = np.linalg.svd(flat, full_matrices=False)
     projection = flat @ vt[0]
@@ -111,7 +121,7 @@ def eigen_cam(model, image, target, layer):
 
 def score_cam(model, image, target, layer):
     """alpha_k = softmax(f(X * s(Up(A_k))))[c], s = min-max to [0, 1] (a constant map -> 0)."""
-    acts = np.asarray(_sub(model, layer)(image[None]))[0]
+    acts = _grid(np.asarray(_sub(model, layer)(image[None]))[0])
     probs = np.asarray(model(image[None]))[0]
     target = int(np.argmax(probs)) if target is None else target
     weights = np.zeros(acts.shape[-1])

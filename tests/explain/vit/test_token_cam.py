@@ -3,12 +3,11 @@
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from explain import METHODS, grad_cam
 from explain._layers import feature_model, token_grid, token_layers
 from models.architectures.vit import build_vit
-from tests.reference.cam import _resize, _unit
+from tests.reference import cam as reference
 
 SIZE, PATCH = 16, 4  # a 4x4 patch grid, 16 patch tokens + 1 class token
 GRID = SIZE // PATCH
@@ -25,21 +24,6 @@ def vit():
 @pytest.fixture(scope="module")
 def images():
     return np.random.default_rng(0).random((3, SIZE, SIZE, 1), dtype=np.float32)
-
-
-def _grid_acts_and_grads(model, image, target, layer):
-    """Slow reference: tokens (T, D) of `layer` and d logit / d tokens, as (GRID, GRID, D)."""
-    sub = keras.Model(
-        model.inputs[0], [model.get_layer(layer).output, model.get_layer("logits").output]
-    )
-    with tf.GradientTape() as tape:
-        tokens, logits = sub(image[None])
-        target = int(np.argmax(logits[0])) if target is None else target
-        score = logits[0, target]
-    grads = tape.gradient(score, tokens)[0].numpy()
-    tokens = tokens[0].numpy()
-    assert tokens.shape == (1 + GRID * GRID, 8)
-    return tokens[1:].reshape(GRID, GRID, -1), grads[1:].reshape(GRID, GRID, -1), target
 
 
 def test_token_layers_are_found_on_the_patch_grid(vit):
@@ -65,32 +49,20 @@ def test_default_layer_is_the_residual_stream_into_the_last_attention_on_the_gri
 @pytest.mark.parametrize("target", [None, 1])  # class 1 is top for image 1 only
 def test_grad_cam_matches_a_per_image_reference_on_tokens(vit, images, layer, target):
     name = layer or "block0_out"
+    assert vit.get_layer(name).output.shape[1:] == (1 + GRID * GRID, 8)  # class token first
     maps = grad_cam(vit, images, targets=target, layer=layer)
     for image, got in zip(images, maps, strict=True):
-        acts, grads, _ = _grid_acts_and_grads(vit, image, target, name)
-        expected = _unit(acts @ grads.mean(axis=(0, 1)), (SIZE, SIZE))
-        np.testing.assert_allclose(got, expected, atol=1e-5)
+        np.testing.assert_allclose(got, reference.grad_cam(vit, image, target, name), atol=1e-5)
     assert (maps.reshape(len(maps), -1).std(axis=1) > 0.05).all()  # parity on real maps
 
 
 def test_score_cam_and_eigen_cam_match_references_on_tokens(vit, images):
-    tokens_model = keras.Model(vit.inputs[0], vit.get_layer("block0_out").output)
     score = METHODS["score_cam"](vit, images)
     eigen = METHODS["eigen_cam"](vit, images)
     for image, got_score, got_eigen in zip(images, score, eigen, strict=True):
-        acts = np.asarray(tokens_model(image[None]))[0, 1:].reshape(GRID, GRID, -1)
-        probs = np.asarray(vit(image[None]))[0]
-        weights = np.zeros(acts.shape[-1])
-        for k in range(acts.shape[-1]):
-            mask = _resize(acts[..., k], (SIZE, SIZE))
-            span = mask.max() - mask.min()
-            mask = (mask - mask.min()) / span if span > 0 else np.zeros_like(mask)
-            weights[k] = np.asarray(vit((image * mask[..., None])[None]))[0, probs.argmax()]
-        np.testing.assert_allclose(got_score, _unit(acts @ weights, (SIZE, SIZE)), atol=1e-4)
-        flat = acts.reshape(-1, acts.shape[-1]).astype(np.float64)
-        projection = flat @ np.linalg.svd(flat, full_matrices=False)[2][0]
-        projection = projection if projection.sum() >= 0 else -projection
-        expected = _unit(projection.reshape(GRID, GRID), (SIZE, SIZE))
+        expected = reference.score_cam(vit, image, None, "block0_out")
+        np.testing.assert_allclose(got_score, expected, atol=1e-4)
+        expected = reference.eigen_cam(vit, image, None, "block0_out")
         np.testing.assert_allclose(got_eigen, expected, atol=1e-4)
 
 
