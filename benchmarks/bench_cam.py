@@ -32,12 +32,12 @@ from tf_keras_vis.layercam import Layercam
 from tf_keras_vis.scorecam import Scorecam
 from tf_keras_vis.utils.scores import CategoricalScore
 
-import explain
-from explain._layers import feature_model, logits_model, resolve_layer
-from explain.cam._gradient import _acts_and_grads, image_specs
-from explain.cam.score_cam import live_pairs, unit_masks
-from models.architectures.mini_xception import build_mini_xception
-from models.architectures.vgg import build_vgg
+from emolens import explain
+from emolens.explain._layers import feature_model, logits_model, resolve_layer
+from emolens.explain.cam._gradient import _acts_and_grads, image_specs
+from emolens.explain.cam.score_cam import live_pairs, unit_masks
+from emolens.models.architectures.mini_xception import build_mini_xception
+from emolens.models.architectures.vgg import build_vgg
 
 BUILDERS = {"mini_xception": build_mini_xception, "vgg": build_vgg}
 GRADIENT_CAMS = ["grad_cam", "grad_cam_pp", "hires_cam", "xgrad_cam", "layer_cam", "eigen_cam"]

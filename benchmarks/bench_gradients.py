@@ -18,11 +18,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from explain._layers import logits_model
-from explain.gradients.integrated_gradients import integrated_gradients
-from explain.gradients.saliency import saliency
-from explain.gradients.smoothgrad import smoothgrad
-from models.architectures.mini_xception import build_mini_xception
+from emolens.explain._layers import logits_model
+from emolens.explain.gradients.integrated_gradients import integrated_gradients
+from emolens.explain.gradients.saliency import saliency
+from emolens.explain.gradients.smoothgrad import smoothgrad
+from emolens.models.architectures.mini_xception import build_mini_xception
 
 
 def _median_ms(fn, repeats: int) -> float:

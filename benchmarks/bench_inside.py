@@ -15,10 +15,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from explain import attention_map, attention_relevance, attention_rollout, feature_maps
-from models.architectures.mini_xception import build_mini_xception
-from models.architectures.vgg import build_vgg
-from models.architectures.vit import build_vit
+from emolens.explain import attention_map, attention_relevance, attention_rollout, feature_maps
+from emolens.models.architectures.mini_xception import build_mini_xception
+from emolens.models.architectures.vgg import build_vgg
+from emolens.models.architectures.vit import build_vit
 
 
 def median_seconds(fn, repeats: int) -> float:

@@ -16,7 +16,7 @@ def train_config(args: argparse.Namespace):
     Raises:
         ValueError: --arch-kwargs is not a JSON object.
     """
-    from models.train import TrainConfig
+    from emolens.models.train import TrainConfig
 
     values = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if hasattr(args, f.name)}
     try:
@@ -37,7 +37,7 @@ def train_config(args: argparse.Namespace):
 
 
 def _train(args: argparse.Namespace) -> int:
-    from models.train import train
+    from emolens.models.train import train
 
     card = train(train_config(args), verbose=1 if sys.stdout.isatty() else 2)
     test = card.get("test") or card["validation"]
@@ -49,7 +49,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from models.evaluate import evaluate_model
+    from emolens.models.evaluate import evaluate_model
 
     result = evaluate_model(
         args.model,
@@ -68,7 +68,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _download(args: argparse.Namespace) -> int:
-    from explain.download import download_fer2013
+    from emolens.explain.download import download_fer2013
 
     path = download_fer2013(args.dest)
     print(f"FER2013 ready under {path}")
@@ -76,8 +76,8 @@ def _download(args: argparse.Namespace) -> int:
 
 
 def _models(args: argparse.Namespace) -> int:
-    from models import zoo
-    from models.cards import model_table
+    from emolens.models import zoo
+    from emolens.models.cards import model_table
 
     print("architectures:", ", ".join(zoo.architectures()))
     cards = [card for name in zoo.bundled() if (card := zoo.load_card(name))]
@@ -91,7 +91,7 @@ def _add_models(sub) -> None:
 
 
 def _add_train(sub) -> None:
-    from models.train import TrainConfig
+    from emolens.models.train import TrainConfig
 
     d = TrainConfig()
     p = sub.add_parser("train", help="train a zoo architecture and write its model card")

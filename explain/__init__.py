@@ -5,33 +5,33 @@ Every method in `METHODS` has one signature:
 -> (N,H,W) float32 [0,1]`.
 """
 
-from explain.activation_max import activation_maximization
-from explain.cam.ablation_cam import ablation_cam
-from explain.cam.eigen_cam import eigen_cam
-from explain.cam.grad_cam import grad_cam
-from explain.cam.grad_cam_pp import grad_cam_pp
-from explain.cam.hires_cam import hires_cam
-from explain.cam.layer_cam import layer_cam
-from explain.cam.multi_layer_cam import multi_layer_cam
-from explain.cam.score_cam import score_cam
-from explain.cam.xgrad_cam import xgrad_cam
-from explain.compare import Comparison, compare, plot_comparison
-from explain.faces import decode_image, detect_faces, prepare_faces
-from explain.feature_maps import feature_maps, plot_feature_maps, top_channels
-from explain.figures import plot_contours, plot_grid
-from explain.gradients.guided_grad_cam import guided_grad_cam
-from explain.gradients.integrated_gradients import integrated_gradients
-from explain.gradients.saliency import saliency
-from explain.gradients.smoothgrad import smoothgrad
-from explain.labels import CLASS_SETS, EMO3, FER7, class_index, class_names
-from explain.layer_summary import layer_summary
-from explain.overlay import overlay
-from explain.perturbation.occlusion import occlusion
-from explain.perturbation.rise import rise
-from explain.types import Explainer, Images, Maps, Targets
-from explain.vit.attention import attention_map
-from explain.vit.relevance import attention_relevance
-from explain.vit.rollout import attention_rollout
+from emolens.explain.activation_max import activation_maximization
+from emolens.explain.cam.ablation_cam import ablation_cam
+from emolens.explain.cam.eigen_cam import eigen_cam
+from emolens.explain.cam.grad_cam import grad_cam
+from emolens.explain.cam.grad_cam_pp import grad_cam_pp
+from emolens.explain.cam.hires_cam import hires_cam
+from emolens.explain.cam.layer_cam import layer_cam
+from emolens.explain.cam.multi_layer_cam import multi_layer_cam
+from emolens.explain.cam.score_cam import score_cam
+from emolens.explain.cam.xgrad_cam import xgrad_cam
+from emolens.explain.compare import Comparison, compare, plot_comparison
+from emolens.explain.faces import decode_image, detect_faces, prepare_faces
+from emolens.explain.feature_maps import feature_maps, plot_feature_maps, top_channels
+from emolens.explain.figures import plot_contours, plot_grid
+from emolens.explain.gradients.guided_grad_cam import guided_grad_cam
+from emolens.explain.gradients.integrated_gradients import integrated_gradients
+from emolens.explain.gradients.saliency import saliency
+from emolens.explain.gradients.smoothgrad import smoothgrad
+from emolens.explain.labels import CLASS_SETS, EMO3, FER7, class_index, class_names
+from emolens.explain.layer_summary import layer_summary
+from emolens.explain.overlay import overlay
+from emolens.explain.perturbation.occlusion import occlusion
+from emolens.explain.perturbation.rise import rise
+from emolens.explain.types import Explainer, Images, Maps, Targets
+from emolens.explain.vit.attention import attention_map
+from emolens.explain.vit.relevance import attention_relevance
+from emolens.explain.vit.rollout import attention_rollout
 
 METHODS: dict[str, Explainer] = {
     # CAM family (explain/cam/)

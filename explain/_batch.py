@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import keras
 import numpy as np
 
-from explain.labels import class_index
-from explain.types import Images, Targets
+from emolens.explain.labels import class_index
+from emolens.explain.types import Images, Targets
 
 
 def as_images(images: object, caller: str = "explain") -> Images:

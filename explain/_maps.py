@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from explain.types import Maps
+from emolens.explain.types import Maps
 
 
 def to_unit_range(maps: np.ndarray) -> Maps:

@@ -9,8 +9,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from explain._batch import as_targets, model_classes
-from explain._layers import logits_model, outputs_model, resolve_layer
+from emolens.explain._batch import as_targets, model_classes
+from emolens.explain._layers import logits_model, outputs_model, resolve_layer
 
 
 def _initial_images(shape: tuple[int, int, int], count: int, seed: int) -> np.ndarray:

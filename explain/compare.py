@@ -13,8 +13,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from scipy import stats
 
-from explain._batch import as_images
-from explain.types import Images, Targets
+from emolens.explain._batch import as_images
+from emolens.explain.types import Images, Targets
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ def compare(
     Raises:
         ValueError: an unknown method or model name, fewer than one pair, bad `top_fraction`.
     """
-    from explain import METHODS
+    from emolens.explain import METHODS
 
     images = as_images(images, "compare")
     if not 0.0 < top_fraction <= 1.0:

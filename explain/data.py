@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from explain import faces as _faces
-from explain.labels import FER7, class_names, fer7_to
+from emolens.explain import faces as _faces
+from emolens.explain.labels import FER7, class_names, fer7_to
 
 FER2013_SPLITS = {"train": "train.npz", "publictest": "publictest.npz"}
 FER2013_USAGES = ("Training", "PublicTest", "PrivateTest")

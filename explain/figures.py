@@ -8,9 +8,9 @@ import numpy as np
 from matplotlib.colors import Colormap
 from matplotlib.figure import Figure
 
-from explain._maps import resize_maps
-from explain.overlay import _rgb_images, overlay
-from explain.types import Images, Maps
+from emolens.explain._maps import resize_maps
+from emolens.explain.overlay import _rgb_images, overlay
+from emolens.explain.types import Images, Maps
 
 
 def plot_grid(

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from explain._batch import as_images, as_targets, batches, model_classes
-from explain._layers import _walk, outputs_model
-from explain.feature_maps import _forward, _layer_names
+from emolens.explain._batch import as_images, as_targets, batches, model_classes
+from emolens.explain._layers import _walk, outputs_model
+from emolens.explain.feature_maps import _forward, _layer_names
 
 
 def summary_layers(model: keras.Model) -> list[str]:

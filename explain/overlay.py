@@ -6,8 +6,8 @@ import matplotlib
 import numpy as np
 from matplotlib.colors import Colormap
 
-from explain._maps import resize_maps
-from explain.types import Images, Maps
+from emolens.explain._maps import resize_maps
+from emolens.explain.types import Images, Maps
 
 _NORMALIZE = ("none", "per_map")
 

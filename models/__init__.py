@@ -1,6 +1,6 @@
 """emolens model zoo: architectures, the registry, training and bundled weights with cards."""
 
-from models.zoo import (
+from emolens.models.zoo import (
     ARCHITECTURES,
     architectures,
     available,

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from explain.data import Dataset, load_fer2013
-from explain.labels import class_names
+from emolens.explain.data import Dataset, load_fer2013
+from emolens.explain.labels import class_names
 
 SYNTHETIC_SEEDS = {"train": 0, "publictest": 1, "test": 1, "val": 2}
 
@@ -38,7 +38,7 @@ def load_split(
         ValueError / FileNotFoundError: from the loaders, naming the problem and the fix.
     """
     if data == "synthetic":
-        from explain.synthetic import faces
+        from emolens.explain.synthetic import faces
 
         count = limit or (1200 if split == "train" else 300)
         drawn = faces(
@@ -48,7 +48,7 @@ def load_split(
     if data is None or (Path(data) / "fer2013").is_dir() or not Path(data).exists():
         dataset = load_fer2013(split, class_set, root=data, clean=clean)
     else:
-        from explain.data import load_dataset
+        from emolens.explain.data import load_dataset
 
         dataset = load_dataset(data, split, class_set)
     return subset(dataset, limit, seed)

@@ -119,9 +119,9 @@ def evaluate_model(
     Raises:
         ValueError: no class set given and the model has no card.
     """
-    from models import zoo
-    from models.cards import atomic_write_text, write_card
-    from models.datasets import load_split
+    from emolens.models import zoo
+    from emolens.models.cards import atomic_write_text, write_card
+    from emolens.models.datasets import load_split
 
     name = model or zoo.default_model()
     loaded = zoo.load(name)

@@ -18,12 +18,12 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from explain.ferplus import ferplus_distribution
-from models import zoo
-from models.augment import allow_jit, augmentation, mix_batch
-from models.cards import atomic_file, atomic_write_text, write_card
-from models.datasets import load_split
-from models.evaluate import evaluate, predict_probs
+from emolens.explain.ferplus import ferplus_distribution
+from emolens.models import zoo
+from emolens.models.augment import allow_jit, augmentation, mix_batch
+from emolens.models.cards import atomic_file, atomic_write_text, write_card
+from emolens.models.datasets import load_split
+from emolens.models.evaluate import evaluate, predict_probs
 
 
 @dataclass

@@ -9,15 +9,15 @@ from pathlib import Path
 
 import keras
 
-from explain.labels import class_names
-from models import layers as _custom_layers  # noqa: F401  (registers the zoo's custom layers)
-from models.architectures.alexnet import build_alexnet
-from models.architectures.applications import build_efficientnetb0, build_mobilenetv2
-from models.architectures.lenet import build_lenet
-from models.architectures.mini_xception import build_mini_xception
-from models.architectures.resnet import build_resnet18, build_resnet34
-from models.architectures.vgg import build_vgg
-from models.architectures.vit import build_vit
+from emolens.explain.labels import class_names
+from emolens.models import layers as _custom_layers  # noqa: F401  (registers the zoo's custom layers)
+from emolens.models.architectures.alexnet import build_alexnet
+from emolens.models.architectures.applications import build_efficientnetb0, build_mobilenetv2
+from emolens.models.architectures.lenet import build_lenet
+from emolens.models.architectures.mini_xception import build_mini_xception
+from emolens.models.architectures.resnet import build_resnet18, build_resnet34
+from emolens.models.architectures.vgg import build_vgg
+from emolens.models.architectures.vit import build_vit
 
 ARCHITECTURES: dict[str, Callable[..., keras.Model]] = {
     "lenet": build_lenet,

@@ -7,8 +7,8 @@ import keras
 import pytest
 
 from emolens.cli import EXIT_USAGE, build_parser, main
-from models import zoo
-from models.cards import write_card
+from emolens.models import zoo
+from emolens.models.cards import write_card
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

@@ -9,10 +9,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from explain._batch import as_images, as_targets, batches, model_classes
-from explain._layers import feature_model
-from explain._maps import resize_maps, to_unit_range, unit_maps_graph
-from explain.types import Images, Maps, Targets
+from emolens.explain._batch import as_images, as_targets, batches, model_classes
+from emolens.explain._layers import feature_model
+from emolens.explain._maps import resize_maps, to_unit_range, unit_maps_graph
+from emolens.explain.types import Images, Maps, Targets
 
 WeightsFn = Callable[[tf.Tensor, tf.Tensor], tf.Tensor]
 """(acts (N,h,w,K), grads (N,h,w,K)) -> weights (N,K) per channel or (N,h,w,K) per position."""

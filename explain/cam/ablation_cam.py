@@ -6,10 +6,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from explain._batch import batches
-from explain._layers import channel_scaled_model
-from explain.cam._gradient import cached_step, image_specs, prepare, resolve_top, unit_maps
-from explain.types import Images, Maps, Targets
+from emolens.explain._batch import batches
+from emolens.explain._layers import channel_scaled_model
+from emolens.explain.cam._gradient import cached_step, image_specs, prepare, resolve_top, unit_maps
+from emolens.explain.types import Images, Maps, Targets
 
 
 def _scores_step(features: keras.Model, shape: tuple[int, ...]):

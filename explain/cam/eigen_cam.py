@@ -6,10 +6,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from explain._batch import batches
-from explain._maps import unit_maps_graph
-from explain.cam._gradient import cached_step, image_specs, prepare
-from explain.types import Images, Maps, Targets
+from emolens.explain._batch import batches
+from emolens.explain._maps import unit_maps_graph
+from emolens.explain.cam._gradient import cached_step, image_specs, prepare
+from emolens.explain.types import Images, Maps, Targets
 
 
 def _projections(features, images):

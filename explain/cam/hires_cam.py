@@ -5,8 +5,8 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from explain.cam._gradient import gradient_cam
-from explain.types import Images, Maps, Targets
+from emolens.explain.cam._gradient import gradient_cam
+from emolens.explain.types import Images, Maps, Targets
 
 
 def _weights(acts: tf.Tensor, grads: tf.Tensor) -> tf.Tensor:

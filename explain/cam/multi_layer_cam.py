@@ -5,11 +5,11 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from explain._layers import find_layer, spatial_layers
-from explain._maps import to_unit_range
-from explain.cam.grad_cam import grad_cam
-from explain.cam.layer_cam import layer_cam
-from explain.types import Images, Maps, Targets
+from emolens.explain._layers import find_layer, spatial_layers
+from emolens.explain._maps import to_unit_range
+from emolens.explain.cam.grad_cam import grad_cam
+from emolens.explain.cam.layer_cam import layer_cam
+from emolens.explain.types import Images, Maps, Targets
 
 _BASES = {"grad_cam": grad_cam, "layer_cam": layer_cam}
 _FUSIONS = ("mean", "max")

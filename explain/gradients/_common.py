@@ -8,9 +8,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from explain._batch import as_images, as_targets, batches, model_classes
-from explain._layers import logits_model
-from explain.types import Images, Targets
+from emolens.explain._batch import as_images, as_targets, batches, model_classes
+from emolens.explain._layers import logits_model
+from emolens.explain.types import Images, Targets
 
 
 def prepare(

@@ -9,10 +9,10 @@ import numpy as np
 import tensorflow as tf
 from keras.src.models.functional import Functional
 
-from explain._batch import batches
-from explain._layers import logits_model
-from explain.gradients._common import prepare, target_gradients, top_classes
-from explain.types import Images, Targets
+from emolens.explain._batch import batches
+from emolens.explain._layers import logits_model
+from emolens.explain.gradients._common import prepare, target_gradients, top_classes
+from emolens.explain.types import Images, Targets
 
 _GUIDED_MODELS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _RELU_NAMES = ("relu", "relu6")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import keras
 
-from explain._maps import to_unit_range
-from explain.cam.grad_cam import grad_cam
-from explain.gradients._common import channel_magnitude, prepare, top_classes
-from explain.gradients.guided_backprop import guided_backprop_gradients
-from explain.types import Images, Maps, Targets
+from emolens.explain._maps import to_unit_range
+from emolens.explain.cam.grad_cam import grad_cam
+from emolens.explain.gradients._common import channel_magnitude, prepare, top_classes
+from emolens.explain.gradients.guided_backprop import guided_backprop_gradients
+from emolens.explain.types import Images, Maps, Targets
 
 
 def guided_grad_cam(

@@ -6,16 +6,16 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from explain._batch import batches
-from explain._maps import to_unit_range
-from explain.gradients._common import (
+from emolens.explain._batch import batches
+from emolens.explain._maps import to_unit_range
+from emolens.explain.gradients._common import (
     channel_magnitude,
     pair_chunks,
     prepare,
     target_gradients,
     top_classes,
 )
-from explain.types import Images, Maps, Targets
+from emolens.explain.types import Images, Maps, Targets
 
 
 @tf.function(reduce_retracing=True)

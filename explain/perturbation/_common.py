@@ -6,8 +6,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from explain.gradients._common import prepare, top_classes
-from explain.types import Images, Targets
+from emolens.explain.gradients._common import prepare, top_classes
+from emolens.explain.types import Images, Targets
 
 
 def prepare_targets(

@@ -8,10 +8,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from explain._batch import batches
-from explain._maps import to_unit_range
-from explain.perturbation._common import prepare_targets, target_probs
-from explain.types import Images, Maps, Targets
+from emolens.explain._batch import batches
+from emolens.explain._maps import to_unit_range
+from emolens.explain.perturbation._common import prepare_targets, target_probs
+from emolens.explain.types import Images, Maps, Targets
 
 
 @tf.function(reduce_retracing=True)

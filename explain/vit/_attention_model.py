@@ -9,10 +9,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from explain._batch import as_images, as_targets, batches, model_classes
-from explain._layers import _walk, find_layer, outputs_model
-from explain._maps import resize_maps, to_unit_range
-from explain.types import Maps, Targets
+from emolens.explain._batch import as_images, as_targets, batches, model_classes
+from emolens.explain._layers import _walk, find_layer, outputs_model
+from emolens.explain._maps import resize_maps, to_unit_range
+from emolens.explain.types import Maps, Targets
 
 HEAD_FUSIONS = ("mean", "max", "min")
 

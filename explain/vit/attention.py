@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import keras
 import tensorflow as tf
 
-from explain.types import Images, Maps, Targets
-from explain.vit._attention_model import (
+from emolens.explain.types import Images, Maps, Targets
+from emolens.explain.vit._attention_model import (
     check_fusion,
     find_attention_layers,
     fuse_heads,

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import keras
 import tensorflow as tf
 
-from explain.types import Images, Maps, Targets
-from explain.vit._attention_model import find_attention_layers, layers_up_to, run_attention
+from emolens.explain.types import Images, Maps, Targets
+from emolens.explain.vit._attention_model import find_attention_layers, layers_up_to, run_attention
 
 
 @tf.function(reduce_retracing=True)

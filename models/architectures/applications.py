@@ -10,7 +10,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from models.architectures._common import classifier_head, model_input, to_rgb
+from emolens.models.architectures._common import classifier_head, model_input, to_rgb
 
 
 def _min_size(input_shape, minimum: int = 32) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from models.architectures._common import classifier_head, model_input
+from emolens.models.architectures._common import classifier_head, model_input
 
 
 def build_lenet(input_shape=(48, 48, 1), num_classes: int = 3) -> keras.Model:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from models.architectures._common import classifier_head, conv_bn_relu, model_input
+from emolens.models.architectures._common import classifier_head, conv_bn_relu, model_input
 
 
 def _sep_block(x, filters: int, name: str):

@@ -10,8 +10,8 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from models.architectures._common import conv_bn_relu, model_input
-from models.layers import ClassToken, PositionEmbedding, gelu_tanh
+from emolens.models.architectures._common import conv_bn_relu, model_input
+from emolens.models.layers import ClassToken, PositionEmbedding, gelu_tanh
 
 
 def _stem(images, stem: str, dim: int, patch_size: int, widths, depth: int):

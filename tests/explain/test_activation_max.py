@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from explain._layers import outputs_model
-from explain.activation_max import _initial_images, _objective, activation_maximization
-from models.architectures.vgg import build_vgg
+from emolens.explain._layers import outputs_model
+from emolens.explain.activation_max import _initial_images, _objective, activation_maximization
+from emolens.models.architectures.vgg import build_vgg
 
 
 def linear_filter_model(pattern: np.ndarray) -> keras.Model:

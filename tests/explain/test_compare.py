@@ -2,9 +2,9 @@ import keras
 import numpy as np
 import pytest
 
-import explain
-from explain.compare import compare, plot_comparison, spearman, top_iou, top_mask
-from models.architectures.vit import build_vit
+from emolens import explain
+from emolens.explain.compare import compare, plot_comparison, spearman, top_iou, top_mask
+from emolens.models.architectures.vit import build_vit
 from tests.toy_models import tiny_cnn
 
 

@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import pytest
 
-from explain import METHODS
+from emolens.explain import METHODS
 from tests.toy_models import tiny_cnn
 
 CLASSES = ("angry", "happy", "sad")
@@ -36,7 +36,7 @@ def cnn():
 
 @pytest.fixture(scope="module")
 def vit():
-    from models.architectures.vit import build_vit
+    from emolens.models.architectures.vit import build_vit
 
     keras.utils.set_random_seed(0)
     model = build_vit((16, 16, 1), num_classes=3, patch_size=4, dim=16, depth=2, heads=2)

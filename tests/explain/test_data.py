@@ -9,8 +9,8 @@ import cv2
 import numpy as np
 import pytest
 
-from explain import download
-from explain.data import (
+from emolens.explain import download
+from emolens.explain.data import (
     Dataset,
     data_dir,
     load_dataset,
@@ -20,8 +20,8 @@ from explain.data import (
     read_fer2013_csv,
     split_validation,
 )
-from explain.download import convert_fer2013_csv, download_fer2013
-from explain.labels import EMO3, FER7
+from emolens.explain.download import convert_fer2013_csv, download_fer2013
+from emolens.explain.labels import EMO3, FER7
 
 REAL_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
@@ -323,7 +323,7 @@ def test_load_image_folder_crops_faces_when_asked(tmp_path):
     with pytest.warns(UserWarning, match="No face found in 2 of 3 images"):
         dataset = load_image_folder(tmp_path, None, "emo3", detect_faces=True)
     np.testing.assert_array_equal(dataset.extras["face_found"], [False, True, False])
-    from explain.faces import prepare_faces
+    from emolens.explain.faces import prepare_faces
 
     np.testing.assert_allclose(dataset.images[0], 200 / 255.0, atol=1e-6)
     np.testing.assert_allclose(dataset.images[1], prepare_faces(hopper)[0][0], atol=1e-7)

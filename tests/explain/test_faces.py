@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from matplotlib import cbook
 
-from explain import faces
-from explain.faces import decode_image, detect_faces, prepare_faces
+from emolens.explain import faces
+from emolens.explain.faces import decode_image, detect_faces, prepare_faces
 
 GRACE_HOPPER = Path(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
 

@@ -2,8 +2,13 @@ import keras
 import numpy as np
 import pytest
 
-from explain._layers import outputs_model
-from explain.feature_maps import default_layers, feature_maps, plot_feature_maps, top_channels
+from emolens.explain._layers import outputs_model
+from emolens.explain.feature_maps import (
+    default_layers,
+    feature_maps,
+    plot_feature_maps,
+    top_channels,
+)
 from tests.toy_models import tiny_cnn
 
 

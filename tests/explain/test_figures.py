@@ -6,7 +6,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from explain.figures import plot_contours, plot_grid  # noqa: E402
+from emolens.explain.figures import plot_contours, plot_grid  # noqa: E402
 
 
 def _images(n=3):

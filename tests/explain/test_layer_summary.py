@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from explain.layer_summary import layer_summary
+from emolens.explain.layer_summary import layer_summary
 
 
 def probe_model():

@@ -2,7 +2,7 @@ import matplotlib
 import numpy as np
 import pytest
 
-from explain.overlay import overlay
+from emolens.explain.overlay import overlay
 
 
 def _gray(n=2, size=6, seed=0):

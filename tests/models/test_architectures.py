@@ -4,8 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-import models  # noqa: F401  (registers the custom layers safe_mode needs)
-from models import zoo
+from emolens import models  # noqa: F401  (registers the custom layers safe_mode needs)
+from emolens.models import zoo
 
 # Small widths keep the whole file fast; the structure under test is the same.
 SMALL = {

@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from models.augment import CutMix, augmentation, mix_batch
+from emolens.models.augment import CutMix, augmentation, mix_batch
 
 
 def _images(n=8, size=24, seed=0):

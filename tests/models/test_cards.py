@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from explain.labels import class_names
-from models import zoo
-from models.cards import atomic_write_text, card_markdown, read_card, write_card
+from emolens.explain.labels import class_names
+from emolens.models import zoo
+from emolens.models.cards import atomic_write_text, card_markdown, read_card, write_card
 
 BUNDLED_CARDS = sorted(zoo.CARDS_DIR.glob("*.json"))
 MAX_BUNDLED_BYTES = 10 * 1024 * 1024
@@ -121,7 +121,7 @@ def test_bundled_card_matches_its_class_set_and_weights(card_path: Path):
 
 
 def test_readme_model_table_is_generated_from_the_bundled_cards():
-    from models.cards import model_table
+    from emolens.models.cards import model_table
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     start, end = "<!-- models-table -->\n", "\n<!-- /models-table -->"

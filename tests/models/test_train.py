@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from emolens.cli import build_parser, main, train_config
-from models import train as train_module
-from models import zoo
-from models.train import TrainConfig, train
+from emolens.models import train as train_module
+from emolens.models import zoo
+from emolens.models.train import TrainConfig, train
 
 LIMIT = 240
 CARD_KEYS = {"classes", "validation", "test", "params", "size_bytes", "command", "date"}
@@ -272,7 +272,7 @@ def test_a_cut_run_without_its_checkpoint_is_not_silently_restarted(trained, tmp
 
 
 def test_ferplus_blends_vote_shares_into_the_targets():
-    from explain.data import Dataset
+    from emolens.explain.data import Dataset
 
     votes = np.array(
         [
@@ -314,8 +314,8 @@ def _teacher_copy(trained, tmp_path, classes) -> str:
 def test_distillation_targets_blend_the_teachers_flip_tta_probabilities(
     trained, tmp_path, monkeypatch
 ):
-    from models.evaluate import predict_probs
-    from models.train import _distilled, teacher_probs
+    from emolens.models.evaluate import predict_probs
+    from emolens.models.train import _distilled, teacher_probs
 
     cfg, _ = trained
     images = np.random.default_rng(0).random((5, 48, 48, 1), dtype=np.float32)
@@ -345,7 +345,7 @@ def test_distillation_targets_blend_the_teachers_flip_tta_probabilities(
 
 
 def test_distillation_errors_say_what_to_do(trained, tmp_path):
-    from models.train import teacher_probs
+    from emolens.models.train import teacher_probs
 
     images = np.zeros((2, 48, 48, 1), np.float32)
     wrong = _teacher_copy(trained, tmp_path, ["angry", "happy", "fear"])

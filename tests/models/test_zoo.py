@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from models import zoo
+from emolens.models import zoo
 
 
 @pytest.fixture(autouse=True)

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from explain import grad_cam, score_cam
-from explain._layers import resolve_layer
-from explain._maps import resize_maps, to_unit_range, unit_maps_graph
-from explain.cam import _gradient
+from emolens.explain import grad_cam, score_cam
+from emolens.explain._layers import resolve_layer
+from emolens.explain._maps import resize_maps, to_unit_range, unit_maps_graph
+from emolens.explain.cam import _gradient
 from tests.toy_models import tiny_cnn
 
 

@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import pytest
 
-from explain import METHODS
+from emolens.explain import METHODS
 from tests.toy_models import linear_probe_model, nested_linear_probe_model
 
 CLASS_SPECIFIC = [
@@ -53,7 +53,7 @@ def test_eigen_cam_is_the_image_for_any_class(probe, images):
 
 def test_score_cam_weights_are_sigmoid_of_twice_the_masked_mean(probe, images):
     # p0(x * m) = softmax([mean(x m), -mean(x m)])[0] = sigmoid(2 mean(x m)); map = sum_k w_k A_k.
-    from explain.cam.score_cam import score_weights, unit_masks
+    from emolens.explain.cam.score_cam import score_weights, unit_masks
 
     acts = np.concatenate([images, -images], axis=-1)  # (N,8,8,2)
     masks = unit_masks(np.moveaxis(acts, -1, 1).reshape(-1, 8, 8), (8, 8)).numpy()

@@ -5,15 +5,15 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from explain import METHODS, grad_cam, multi_layer_cam, score_cam
-from explain._layers import feature_model
+from emolens.explain import METHODS, grad_cam, multi_layer_cam, score_cam
+from emolens.explain._layers import feature_model
 from tests.toy_models import linear_probe_model, tiny_cnn
 
 
 @pytest.mark.slow  # ~15 s: builds and traces MobileNetV2; the nested probe tests are the fast check
 def test_nested_mobilenetv2_backbone_gives_connected_gradients():
     # The (32, 32, 3) colour variant behaves the same; one size keeps the suite fast.
-    from models.architectures.applications import build_mobilenetv2
+    from emolens.models.architectures.applications import build_mobilenetv2
 
     keras.utils.set_random_seed(0)
     model = build_mobilenetv2((48, 48, 1), num_classes=3, weights=None, alpha=0.35)

@@ -4,8 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from explain import METHODS
-from explain._maps import to_unit_range
+from emolens.explain import METHODS
+from emolens.explain._maps import to_unit_range
 from tests.reference import cam as reference
 
 NAMES = list(reference.METHODS)
@@ -66,7 +66,7 @@ def test_multi_layer_cam_is_the_mean_of_per_layer_layer_cams(model, images):
 
 
 def test_score_cam_top_k_keeps_the_channels_of_largest_spread(model, images):
-    from explain.cam.score_cam import live_pairs
+    from emolens.explain.cam.score_cam import live_pairs
 
     acts = np.zeros((1, 2, 2, 3), np.float32)
     acts[0, 0, 0] = [1.0, 5.0, 2.0]  # std per channel grows with the peak

@@ -16,7 +16,7 @@ from tf_keras_vis.layercam import Layercam  # noqa: E402
 from tf_keras_vis.scorecam import Scorecam  # noqa: E402
 from tf_keras_vis.utils.scores import CategoricalScore  # noqa: E402
 
-from explain import METHODS  # noqa: E402
+from emolens.explain import METHODS  # noqa: E402
 from tests.toy_models import tiny_cnn_parity_setup  # noqa: E402
 
 PAIRS = {

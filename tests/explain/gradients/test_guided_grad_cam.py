@@ -2,10 +2,10 @@ import keras
 import numpy as np
 import pytest
 
-from explain.cam.grad_cam import grad_cam
-from explain.gradients.guided_backprop import guided_backprop_gradients, guided_logits_model
-from explain.gradients.guided_grad_cam import guided_grad_cam
-from explain.gradients.saliency import saliency
+from emolens.explain.cam.grad_cam import grad_cam
+from emolens.explain.gradients.guided_backprop import guided_backprop_gradients, guided_logits_model
+from emolens.explain.gradients.guided_grad_cam import guided_grad_cam
+from emolens.explain.gradients.saliency import saliency
 from tests.reference.guided_backprop import guided_backprop_one
 from tests.toy_models import tiny_cnn
 

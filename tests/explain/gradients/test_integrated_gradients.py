@@ -2,11 +2,11 @@ import keras
 import numpy as np
 import pytest
 
-from explain.gradients.integrated_gradients import (
+from emolens.explain.gradients.integrated_gradients import (
     integrated_gradients,
     integrated_gradients_attributions,
 )
-from explain.gradients.saliency import saliency
+from emolens.explain.gradients.saliency import saliency
 from tests.toy_models import linear_pixel_model, tiny_cnn
 
 

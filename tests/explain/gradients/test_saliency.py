@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from explain.gradients.saliency import saliency
+from emolens.explain.gradients.saliency import saliency
 from tests.toy_models import linear_pixel_model, tiny_cnn
 
 

@@ -2,8 +2,8 @@ import keras
 import numpy as np
 import pytest
 
-from explain.gradients.saliency import saliency
-from explain.gradients.smoothgrad import smoothgrad
+from emolens.explain.gradients.saliency import saliency
+from emolens.explain.gradients.smoothgrad import smoothgrad
 from tests.toy_models import linear_pixel_model, tiny_cnn
 
 

@@ -14,7 +14,7 @@ pytest.importorskip("tf_keras_vis")
 from tf_keras_vis.saliency import Saliency  # noqa: E402
 from tf_keras_vis.utils.scores import CategoricalScore  # noqa: E402
 
-from explain import saliency, smoothgrad  # noqa: E402
+from emolens.explain import saliency, smoothgrad  # noqa: E402
 from tests.toy_models import tiny_cnn_parity_setup  # noqa: E402
 
 

@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from explain.perturbation.occlusion import occlusion
+from emolens.explain.perturbation.occlusion import occlusion
 from tests.toy_models import region_sum_model, tiny_cnn
 
 

@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from explain.perturbation.rise import rise
+from emolens.explain.perturbation.rise import rise
 from tests.toy_models import linear_pixel_model, tiny_cnn
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from explain._maps import resize_maps, to_unit_range
+from emolens.explain._maps import resize_maps, to_unit_range
 
 
 def expected_maps(rows: np.ndarray, image_size: int) -> np.ndarray:

@@ -2,8 +2,8 @@ import keras
 import numpy as np
 import pytest
 
-from explain import METHODS, attention_relevance
-from models.architectures.vit import build_vit
+from emolens.explain import METHODS, attention_relevance
+from emolens.models.architectures.vit import build_vit
 from tests.explain.vit._expect import expected_maps
 from tests.explain.vit.toy_vit import fixed_attention_vit, random_attention
 

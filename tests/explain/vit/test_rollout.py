@@ -2,9 +2,9 @@ import keras
 import numpy as np
 import pytest
 
-from explain import METHODS, attention_rollout
-from explain._layers import spatial_layers
-from models.architectures.vit import build_vit
+from emolens.explain import METHODS, attention_rollout
+from emolens.explain._layers import spatial_layers
+from emolens.models.architectures.vit import build_vit
 from tests.explain.vit._expect import expected_maps
 from tests.explain.vit.toy_vit import fixed_attention_vit, random_attention, reference_rollout
 

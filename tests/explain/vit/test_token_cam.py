@@ -4,9 +4,9 @@ import keras
 import numpy as np
 import pytest
 
-from explain import METHODS, grad_cam
-from explain._layers import feature_model, token_grid, token_layers
-from models.architectures.vit import build_vit
+from emolens.explain import METHODS, grad_cam
+from emolens.explain._layers import feature_model, token_grid, token_layers
+from emolens.models.architectures.vit import build_vit
 from tests.reference import cam as reference
 
 SIZE, PATCH = 16, 4  # a 4x4 patch grid, 16 patch tokens + 1 class token
@@ -92,8 +92,8 @@ def test_bundled_vit_default_map_is_not_blacked_out_by_the_layer_norm_offset():
     """On the trained hybrid ViT the last block's LayerNorm output gives an all-zero Grad-CAM
     (its bias shifts every position below zero); the default, the residual stream into that
     block, gives a real map."""
-    import models
-    from explain.synthetic import demo_faces
+    from emolens import models
+    from emolens.explain.synthetic import demo_faces
 
     model = models.load("vit_hybrid_emo3")
     faces = demo_faces().images  # 12 faces; 5 of them black at block3_ln1 when written
