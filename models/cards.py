@@ -4,36 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
-from contextlib import contextmanager
 from pathlib import Path
 
-
-@contextmanager
-def atomic_file(path: str | os.PathLike, mode: str = "w"):
-    """Open a temp file beside `path` (mode "w" or "wb"); on success it becomes `path`.
-
-    On any error the temp file is deleted, so `path` is written whole or not at all.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, mode) as file:
-            yield file
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file normal permissions
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    """Write `text` to `path` whole or not at all (temp file in the same folder, then rename)."""
-    with atomic_file(path) as file:
-        file.write(text)
+# The one temp-file-then-rename helper lives in explain (explain never imports models);
+# atomic_file stays importable from here for models.train.
+from emolens.explain._atomic import atomic_file, atomic_write_text  # noqa: F401
 
 
 def _metrics_rows(title: str, metrics: dict | None, classes: list[str]) -> list[str]:
