@@ -68,7 +68,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _download(args: argparse.Namespace) -> int:
-    from emolens.explain.download import download_fer2013
+    from emolens.explain.data.download import download_fer2013
 
     path = download_fer2013(args.dest)
     print(f"FER2013 ready under {path}")

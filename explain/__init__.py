@@ -16,6 +16,7 @@ from emolens.explain.cam.multi_layer_cam import multi_layer_cam
 from emolens.explain.cam.score_cam import score_cam
 from emolens.explain.cam.xgrad_cam import xgrad_cam
 from emolens.explain.compare import Comparison, compare, plot_comparison
+from emolens.explain.data.labels import CLASS_SETS, EMO3, FER7, class_index, class_names
 from emolens.explain.faces import decode_image, detect_faces, prepare_faces
 from emolens.explain.feature_maps import feature_maps, plot_feature_maps, top_channels
 from emolens.explain.figures import plot_contours, plot_grid
@@ -23,7 +24,6 @@ from emolens.explain.gradients.guided_grad_cam import guided_grad_cam
 from emolens.explain.gradients.integrated_gradients import integrated_gradients
 from emolens.explain.gradients.saliency import saliency
 from emolens.explain.gradients.smoothgrad import smoothgrad
-from emolens.explain.labels import CLASS_SETS, EMO3, FER7, class_index, class_names
 from emolens.explain.layer_summary import layer_summary
 from emolens.explain.overlay import overlay
 from emolens.explain.perturbation.occlusion import occlusion

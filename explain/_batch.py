@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import keras
 import numpy as np
 
-from emolens.explain.labels import class_index
+from emolens.explain.data.labels import class_index
 from emolens.explain.types import Images, Targets
 
 

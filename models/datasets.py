@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from emolens.explain.data import Dataset, load_fer2013
-from emolens.explain.labels import class_names
+from emolens.explain.data.labels import class_names
 
 SYNTHETIC_SEEDS = {"train": 0, "publictest": 1, "test": 1, "val": 2}
 
@@ -38,7 +38,7 @@ def load_split(
         ValueError / FileNotFoundError: from the loaders, naming the problem and the fix.
     """
     if data == "synthetic":
-        from emolens.explain.synthetic import faces
+        from emolens.explain.data.synthetic import faces
 
         count = limit or (1200 if split == "train" else 300)
         drawn = faces(

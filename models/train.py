@@ -18,7 +18,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from emolens.explain.ferplus import ferplus_distribution
+from emolens.explain.data.ferplus import ferplus_distribution
 from emolens.models import zoo
 from emolens.models.augment import allow_jit, augmentation, mix_batch
 from emolens.models.cards import atomic_file, atomic_write_text, write_card

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import keras
 
-from emolens.explain.labels import class_names
+from emolens.explain.data.labels import class_names
 from emolens.models import layers as _custom_layers  # noqa: F401  (registers the zoo's custom layers)
 from emolens.models.architectures.alexnet import build_alexnet
 from emolens.models.architectures.applications import build_efficientnetb0, build_mobilenetv2

@@ -9,10 +9,10 @@ import cv2
 import numpy as np
 import pytest
 
-from emolens.explain import download
 from emolens.explain.data import (
     Dataset,
     data_dir,
+    download,
     load_dataset,
     load_fer2013,
     load_fer2013_csv,
@@ -20,8 +20,8 @@ from emolens.explain.data import (
     read_fer2013_csv,
     split_validation,
 )
-from emolens.explain.download import convert_fer2013_csv, download_fer2013
-from emolens.explain.labels import EMO3, FER7
+from emolens.explain.data.download import convert_fer2013_csv, download_fer2013
+from emolens.explain.data.labels import EMO3, FER7
 
 REAL_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 

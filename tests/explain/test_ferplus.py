@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from emolens.explain.ferplus import FERPLUS_COLUMNS, ferplus_distribution
-from emolens.explain.labels import EMO3, FER7
+from emolens.explain.data.ferplus import FERPLUS_COLUMNS, ferplus_distribution
+from emolens.explain.data.labels import EMO3, FER7
 
 
 def test_each_class_reads_its_own_column():

@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from emolens.explain.synthetic import DRAWABLE, PARTS, SyntheticFaces, demo_faces, faces
+from emolens.explain.data.synthetic import DRAWABLE, PARTS, SyntheticFaces, demo_faces, faces
 
 
 def test_faces_shapes_dtypes_and_range():

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from emolens.explain.labels import class_names
+from emolens.explain.data.labels import class_names
 from emolens.models import zoo
 from emolens.models.cards import atomic_write_text, card_markdown, read_card, write_card
 

@@ -93,7 +93,7 @@ def test_bundled_vit_default_map_is_not_blacked_out_by_the_layer_norm_offset():
     (its bias shifts every position below zero); the default, the residual stream into that
     block, gives a real map."""
     from emolens import models
-    from emolens.explain.synthetic import demo_faces
+    from emolens.explain.data.synthetic import demo_faces
 
     model = models.load("vit_hybrid_emo3")
     faces = demo_faces().images  # 12 faces; 5 of them black at block3_ln1 when written

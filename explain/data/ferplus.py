@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from emolens.explain.labels import FER7
+from emolens.explain.data.labels import FER7
 
 # Column order of `ferplus_votes` (N, 10) in the FER2013 npz files.
 FERPLUS_COLUMNS: tuple[str, ...] = (

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from emolens.explain import faces as _faces
-from emolens.explain.labels import FER7, class_names, fer7_to
+from emolens.explain.data.labels import FER7, class_names, fer7_to
 
 FER2013_SPLITS = {"train": "train.npz", "publictest": "publictest.npz"}
 FER2013_USAGES = ("Training", "PublicTest", "PrivateTest")

@@ -16,7 +16,7 @@ from typing import IO
 import numpy as np
 
 from emolens.explain.data import read_fer2013_csv
-from emolens.explain.labels import FER7
+from emolens.explain.data.labels import FER7
 
 COMPETITION = "challenges-in-representation-learning-facial-expression-recognition-challenge"
 COMPETITION_URL = f"https://www.kaggle.com/c/{COMPETITION}/data"
