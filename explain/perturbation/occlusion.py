@@ -9,7 +9,7 @@ import tensorflow as tf
 from emolens.explain._batch import batches
 from emolens.explain._maps import to_unit_range
 from emolens.explain.gradients._common import pair_chunks
-from emolens.explain.perturbation._common import prepare_targets, target_probs
+from emolens.explain.perturbation._common import prepare_targets
 from emolens.explain.types import Images, Maps, Targets
 
 
@@ -29,8 +29,8 @@ def _starts(size: int, patch: int, stride: int) -> np.ndarray:
 
 
 @tf.function(reduce_retracing=True)
-def _occluded_probs(head, images, corners, patch, fill, image_ids, patch_ids, targets):
-    """Target probability of one chunk of (image, patch position) pairs: (b,)."""
+def _occluded_logits(head, images, corners, patch, fill, image_ids, patch_ids):
+    """Logits of one chunk of (image, patch position) pairs: (b, num_classes)."""
     inputs = tf.gather(images, image_ids)  # (b, H, W, C)
     height, width = tf.shape(inputs)[1], tf.shape(inputs)[2]
     top_left = tf.gather(corners, patch_ids)  # (b, 2)
@@ -39,8 +39,18 @@ def _occluded_probs(head, images, corners, patch, fill, image_ids, patch_ids, ta
     inside_rows = (rows >= 0) & (rows < patch[0])
     inside_cols = (cols >= 0) & (cols < patch[1])
     covered = inside_rows[:, :, None, None] & inside_cols[:, None, :, None]  # (b, H, W, 1)
-    inputs = tf.where(covered, fill, inputs)
-    return target_probs(head, inputs, tf.gather(targets, image_ids))
+    return head(tf.where(covered, fill, inputs), training=False)
+
+
+def _target_probs(logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Softmax probability of each row's target, row by row: (b, classes), (b,) -> (b,) float64.
+
+    TensorFlow's softmax rounds a row differently depending on its position in the batch
+    (about 1e-8), so equal logits could give unequal probabilities; numpy's does not.
+    """
+    logits = logits.astype(np.float64)
+    exps = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return exps[np.arange(len(exps)), targets] / exps.sum(axis=1)
 
 
 def occlusion(
@@ -85,17 +95,20 @@ def occlusion(
         raise ValueError(f"occlusion patch {patch} is larger than the images ({height}, {width}).")
     grid = np.meshgrid(_starts(height, patch[0], stride[0]), _starts(width, patch[1], stride[1]))
     corners = np.stack([g.ravel() for g in grid], axis=1).astype(np.int32)  # (P, 2)
-    drops = np.empty((len(images), len(corners)), dtype=np.float32)
+    # one more position, past the corner, covers nothing: the base image is scored by the
+    # same compiled pass as the occluded ones, so a patch that changes no logit drops 0 exactly
+    positions = tf.constant(np.concatenate([corners, [[height, width]]]).astype(np.int32))
+    scores = np.empty((len(images), len(corners) + 1), dtype=np.float64)
     for block in batches(len(images), batch_size):
         block_images = tf.constant(images[block])
-        base = target_probs(head, block_images, tf.constant(indices[block])).numpy()  # (B,)
-        for image_ids, patch_ids in pair_chunks(len(block_images), len(corners), batch_size):
-            probs = _occluded_probs(
-                head, block_images, tf.constant(corners), tf.constant(patch, tf.int32),
+        for image_ids, patch_ids in pair_chunks(len(block_images), len(positions), batch_size):
+            logits = _occluded_logits(
+                head, block_images, positions, tf.constant(patch, tf.int32),
                 tf.constant(fill, tf.float32), tf.constant(image_ids), tf.constant(patch_ids),
-                tf.constant(indices[block]),
             ).numpy()  # fmt: skip
-            drops[block.start + image_ids, patch_ids] = base[image_ids] - probs
+            rows = block.start + image_ids
+            scores[rows, patch_ids] = _target_probs(logits, indices[rows])
+    drops = (scores[:, -1:] - scores[:, :-1]).astype(np.float32)  # (N, P)
     return to_unit_range(_spread(np.maximum(drops, 0.0), corners, patch, (height, width)))
 
 
