@@ -1,203 +1,92 @@
-"""`emolens` command line: parse flags, call one library function, print, exit code."""
+"""`emolens` command line: the top-level parser, the list of subcommands, errors, exit codes.
+
+Each subcommand is a module `emolens/commands/<name>.py` with `add_parser(subparsers)` and
+`run(args) -> int` (see `emolens.commands`). Parsing imports no TensorFlow, so `--help` answers
+at once; the library is imported inside `run`.
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from dataclasses import fields
+import traceback
+from importlib import import_module
 
-EXIT_USAGE = 2
+from emolens.commands.train import train_config
+
+__all__ = ["COMMANDS", "EXIT_FAILURE", "EXIT_USAGE", "build_parser", "main", "train_config"]
+
+# Subcommand modules under emolens/commands/, in the order `emolens --help` lists them.
+COMMANDS = ("train", "evaluate", "data", "models")
+
+EXIT_FAILURE = 1  # an unexpected error (a bug): rerun with --verbose for the traceback
+EXIT_USAGE = 2  # the user can fix it: bad flags, a missing file, an unknown model
+EXIT_INTERRUPTED = 130  # Ctrl-C
+_USER_ERRORS = (ValueError, FileNotFoundError, TypeError, RuntimeError)
 
 
-def train_config(args: argparse.Namespace):
-    """The `TrainConfig` of parsed `emolens train` arguments (a card's command parses back).
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
 
-    Raises:
-        ValueError: --arch-kwargs is not a JSON object.
-    """
-    from emolens.models.train import TrainConfig
-
-    values = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if hasattr(args, f.name)}
     try:
-        values["arch_kwargs"] = json.loads(args.arch_kwargs) if args.arch_kwargs else {}
-    except json.JSONDecodeError as error:
-        raise ValueError(
-            f"--arch-kwargs must be a JSON object such as '{{\"widths\": [32, 64]}}'; "
-            f"got {args.arch_kwargs!r} ({error})."
-        ) from None
-    if not isinstance(values["arch_kwargs"], dict):
-        raise ValueError(
-            f"--arch-kwargs must be a JSON object such as '{{\"widths\": [32, 64]}}'; "
-            f"got {args.arch_kwargs!r}."
-        )
-    if str(values.get("test_split")).lower() == "none":
-        values["test_split"] = None
-    return TrainConfig(**values)
+        return version("emolens")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
 
 
-def _train(args: argparse.Namespace) -> int:
-    from emolens.models.train import train
-
-    card = train(train_config(args), verbose=1 if sys.stdout.isatty() else 2)
-    test = card.get("test") or card["validation"]
-    print(
-        f"{card['name']}: accuracy {test['accuracy']:.4f}, macro-F1 {test['macro_f1']:.4f}; "
-        f"card {args.out}/{card['name']}.md"
-    )
-    return 0
-
-
-def _evaluate(args: argparse.Namespace) -> int:
-    from emolens.models.evaluate import evaluate_model
-
-    result = evaluate_model(
-        args.model,
-        args.data,
-        args.split,
-        class_set=args.classes,
-        limit=args.limit,
-        seed=args.seed,
-        tta_flip=args.tta,
-        out=args.out,
-        update_card=args.update_card,
-    )
-    print(f"model {result['model']} | data {args.data} | split {args.split}")
-    print(result["table"])
-    return 0
-
-
-def _download(args: argparse.Namespace) -> int:
-    from emolens.explain.data.download import download_fer2013
-
-    path = download_fer2013(args.dest)
-    print(f"FER2013 ready under {path}")
-    return 0
-
-
-def _models(args: argparse.Namespace) -> int:
-    from emolens.models import zoo
-    from emolens.models.cards import model_table
-
-    print("architectures:", ", ".join(zoo.architectures()))
-    cards = [card for name in zoo.bundled() if (card := zoo.load_card(name))]
-    print(model_table(cards))
-    return 0
-
-
-def _add_models(sub) -> None:
-    p = sub.add_parser("models", help="list architectures and bundled models (from their cards)")
-    p.set_defaults(run=_models)
-
-
-def _add_train(sub) -> None:
-    from emolens.models.train import TrainConfig
-
-    d = TrainConfig()
-    p = sub.add_parser("train", help="train a zoo architecture and write its model card")
-    p.add_argument("--arch", default=d.arch, help="architecture name (see models.architectures())")
-    p.add_argument("--classes", default=d.classes, choices=["emo3", "fer7"])
-    p.add_argument(
-        "--data",
-        default=d.data,
-        help="data folder holding fer2013/, a fer2013.csv, an image folder, or "
-        "'synthetic' (default: $EMOLENS_DATA, ../shared/data, ~/.cache/emolens)",
-    )
-    p.add_argument("--out", default=d.out, help="output folder (resumes if a run is there)")
-    p.add_argument("--name", default=d.name, help="model name (default <arch>_<classes>)")
-    for name in ("epochs", "batch_size", "warmup_epochs", "patience", "seed", "limit"):
-        p.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(d, name))
-    for name in (
-        "lr",
-        "weight_decay",
-        "label_smoothing",
-        "mix_prob",
-        "val_fraction",
-        "ferplus",
-        "distill",
-    ):
-        p.add_argument("--" + name.replace("_", "-"), type=float, default=getattr(d, name))
-    p.add_argument("--mix", default=d.mix, choices=["none", "cutmix", "mixup"])
-    for name in ("augment", "class_weights", "clean", "tta", "freeze"):
-        p.add_argument(
-            "--" + name.replace("_", "-"),
-            default=getattr(d, name),
-            action=argparse.BooleanOptionalAction,
-        )
-    p.add_argument(
-        "--teacher",
-        default=None,
-        help="comma-separated models whose mean flip-TTA probabilities are blended into the "
-        "targets by --distill (offline distillation)",
-    )
-    p.add_argument("--init", default=None, help="start from this trained model's backbone")
-    p.add_argument("--unfreeze-from", default=None, help="fine-tune layers from this one on")
-    p.add_argument(
-        "--stop-epoch",
-        type=int,
-        default=None,
-        help="stop after this epoch; the learning-rate schedule still spans --epochs",
-    )
-    p.add_argument("--test-split", default=d.test_split)
-    p.add_argument("--arch-kwargs", default=None, help="JSON, e.g. '{\"width\": 32}'")
-    p.set_defaults(run=_train)
-
-
-def _add_evaluate(sub) -> None:
-    p = sub.add_parser("evaluate", help="accuracy, macro-F1, per-class recall, confusion")
-    p.add_argument("--model", default=None, help="bundled name or .keras path (default model)")
-    p.add_argument(
-        "--data",
-        default="synthetic",
-        help="'synthetic' (built-in demo faces), a folder holding fer2013/, a csv "
-        "or an image folder",
-    )
-    p.add_argument("--split", default="publictest")
-    p.add_argument("--classes", default=None, help="class set (default: the model card's)")
-    p.add_argument("--limit", type=int, default=None, help="seeded subset of this many images")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument(
-        "--tta",
-        default=True,
-        action=argparse.BooleanOptionalAction,
-        help="average with horizontally flipped faces",
-    )
-    p.add_argument("--out", default=None, help="write the metrics as JSON here")
-    p.add_argument(
-        "--update-card",
+def _add_verbose(parser: argparse.ArgumentParser, default) -> None:
+    """`--verbose` on `parser` and every nested subparser, so it may follow the subcommand."""
+    parser.add_argument(
+        "--verbose",
         action="store_true",
-        help="store these test metrics and the CPU latency in the model's card",
+        default=default,
+        help="show TensorFlow's logs and the full traceback of an error",
     )
-    p.set_defaults(run=_evaluate)
-
-
-def _add_data(sub) -> None:
-    p = sub.add_parser("data", help="dataset commands")
-    data_sub = p.add_subparsers(dest="data_command", required=True)
-    dl = data_sub.add_parser("download", help="download a dataset (needs internet)")
-    dl.add_argument("dataset", choices=["fer2013"])
-    dl.add_argument("--dest", default=None, help="folder (default ~/.cache/emolens)")
-    dl.set_defaults(run=_download)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for subparser in dict.fromkeys(action.choices.values()):
+                _add_verbose(subparser, argparse.SUPPRESS)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The `emolens` argument parser with every subcommand."""
+    """The `emolens` argument parser with every subcommand (imports no TensorFlow)."""
     parser = argparse.ArgumentParser(
         prog="emolens", description="Explain facial-emotion classifiers."
     )
+    parser.add_argument("--version", action="version", version=f"emolens {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
-    _add_train(sub)
-    _add_evaluate(sub)
-    _add_data(sub)
-    _add_models(sub)
+    for name in COMMANDS:
+        import_module(f"emolens.commands.{name}").add_parser(sub)
+    _add_verbose(parser, False)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; errors become one line on stderr and exit code 2."""
+    """Run the CLI; a user error becomes one line on stderr and exit code 2.
+
+    Without `--verbose`, TensorFlow's start-up logs are filtered out and errors print no
+    traceback; with it, both are shown.
+    """
     args = build_parser().parse_args(argv)
+    if not args.verbose:
+        from emolens._quiet import silence_tensorflow
+
+        silence_tensorflow()
+    command = import_module(f"emolens.commands.{args.command}")
     try:
-        return args.run(args)
-    except (ValueError, FileNotFoundError, TypeError, RuntimeError) as error:
-        print(f"emolens {args.command}: error: {error}", file=sys.stderr)
-        return EXIT_USAGE
+        return command.run(args)
+    except _USER_ERRORS as error:
+        return _fail(args, str(error), EXIT_USAGE)
+    except KeyboardInterrupt:
+        return _fail(args, "interrupted", EXIT_INTERRUPTED)
+    except Exception as error:  # a bug: say what happened, keep the traceback for --verbose
+        hint = "" if args.verbose else " (rerun with --verbose for the traceback)"
+        return _fail(args, f"{type(error).__name__}: {error}{hint}", EXIT_FAILURE)
+
+
+def _fail(args: argparse.Namespace, message: str, code: int) -> int:
+    """Print `emolens <cmd>: error: <message>` (after the traceback with --verbose)."""
+    if args.verbose:
+        traceback.print_exc()
+    print(f"emolens {args.command}: error: {message}", file=sys.stderr)
+    return code
