@@ -5,6 +5,7 @@ Every method in `METHODS` has one signature:
 -> (N,H,W) float32 [0,1]`.
 """
 
+from emolens.explain import metrics  # explain.metrics: scores of the maps
 from emolens.explain.activation_max import activation_maximization
 from emolens.explain.cam.ablation_cam import ablation_cam
 from emolens.explain.cam.eigen_cam import eigen_cam
@@ -58,6 +59,7 @@ METHODS: dict[str, Explainer] = {
 }
 
 __all__ = [
+    "metrics",
     "CLASS_SETS",
     "EMO3",
     "FER7",
