@@ -119,9 +119,9 @@ def evaluate_model(
     Raises:
         ValueError: no class set given and the model has no card.
     """
+    from emolens.explain.data import load_dataset
     from emolens.models import zoo
     from emolens.models.cards import atomic_write_text, write_card
-    from emolens.models.datasets import load_split
 
     name = model or zoo.default_model()
     loaded = zoo.load(name)
@@ -132,7 +132,7 @@ def evaluate_model(
                 f"Model {model!r} has no card, so its class set is unknown. Pass --classes."
             )
         class_set = card["class_set"]
-    dataset = load_split(data, split, class_set, limit=limit, seed=seed)
+    dataset = load_dataset(data, split, class_set, limit=limit, seed=seed)
     metrics = evaluate(loaded, dataset.images, dataset.labels, dataset.classes, tta_flip)
     metrics["data"], metrics["split"] = str(data), split
     if out:

@@ -17,11 +17,10 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from emolens.explain.data.ferplus import ferplus_distribution
+from emolens.explain.data import ferplus_distribution, load_dataset
 from emolens.models import zoo
 from emolens.models.augment import allow_jit, augmentation, mix_batch
 from emolens.models.cards import atomic_file, atomic_write_text, write_card
-from emolens.models.datasets import load_split
 from emolens.models.evaluate import evaluate, predict_probs
 from emolens.models.train_config import TrainConfig
 
@@ -273,7 +272,9 @@ def train(cfg: TrainConfig, verbose: int | str = "auto") -> dict:
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(cfg.seed)
-    full = load_split(cfg.data, "train", cfg.classes, cfg.clean, cfg.limit, cfg.seed)
+    full = load_dataset(
+        cfg.data, "train", cfg.classes, clean=cfg.clean, limit=cfg.limit, seed=cfg.seed
+    )
     train_rows, val_rows = _split(full, cfg)
     classes = full.classes
     images, labels = full.images[train_rows], full.labels[train_rows]
@@ -357,7 +358,9 @@ def _finish(cfg: TrainConfig, out: Path, base, state: dict, full, val_rows) -> d
     test, test_note = None, ""
     if cfg.test_split:
         try:
-            test_set = load_split(cfg.data, cfg.test_split, cfg.classes, False, cfg.limit, cfg.seed)
+            test_set = load_dataset(
+                cfg.data, cfg.test_split, cfg.classes, limit=cfg.limit, seed=cfg.seed
+            )
             test = evaluate(base, test_set.images, test_set.labels, classes, cfg.tta)
         except FileNotFoundError as error:
             test_note = f"Test split not available where this was trained ({error}). "

@@ -15,7 +15,7 @@ from typing import IO
 
 import numpy as np
 
-from emolens.explain.data import read_fer2013_csv
+from emolens.explain.data.csv import read_fer2013_csv
 from emolens.explain.data.labels import FER7
 
 COMPETITION = "challenges-in-representation-learning-facial-expression-recognition-challenge"

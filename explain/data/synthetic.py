@@ -8,6 +8,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from emolens.explain.data.dataset import Dataset
+from emolens.explain.data.labels import class_names
+
 DRAWABLE: tuple[str, ...] = ("angry", "happy", "sad")
 PARTS: tuple[str, ...] = ("face", "brows", "eyes", "mouth")
 
@@ -234,4 +237,49 @@ def demo_faces(seed: int = 0) -> SyntheticFaces:
     return SyntheticFaces(batch.images[order], batch.labels[order], batch.classes, masks)
 
 
-__all__ = ["DRAWABLE", "PARTS", "SyntheticFaces", "demo_faces", "faces"]
+SYNTHETIC_SEEDS = {"train": 0, "publictest": 1, "test": 1, "val": 2}
+"""Seed of each split's faces, so the train, validation and test faces differ."""
+
+
+def load_synthetic(
+    split: str | None = "train",
+    class_set: str = "emo3",
+    count: int | None = None,
+    size: int = 48,
+    channels: int = 1,
+) -> Dataset:
+    """Synthetic faces of one split as a `Dataset` (the `emolens train --data synthetic` set).
+
+    Args:
+        split: picks the seed: "train" 0, "publictest"/"test" 1, "val" 2, anything else 3.
+        class_set: a class set whose classes can all be drawn ("emo3").
+        count: number of faces; default 1200 for "train", else 300.
+        size: image height and width in pixels.
+        channels: 1 (gray) or 3.
+
+    Returns:
+        A `Dataset` with float32 (count, size, size, channels) images in [0, 1], balanced
+        over the classes; no extras (`faces` returns the part masks too).
+
+    Raises:
+        ValueError: a class set with classes that cannot be drawn (e.g. "fer7"), bad sizes.
+    """
+    drawn = faces(
+        count or (1200 if split == "train" else 300),
+        seed=SYNTHETIC_SEEDS.get(split, 3),
+        size=size,
+        classes=class_names(class_set),
+        channels=channels,
+    )
+    return Dataset(drawn.images, drawn.labels, tuple(drawn.classes))
+
+
+__all__ = [
+    "DRAWABLE",
+    "PARTS",
+    "SYNTHETIC_SEEDS",
+    "SyntheticFaces",
+    "demo_faces",
+    "faces",
+    "load_synthetic",
+]
