@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import keras
 
-from emolens.explain.data.labels import class_names
+from emolens.explain.data.labels import CLASS_SETS, class_names
 from emolens.models import layers as _custom_layers  # noqa: F401  (registers the zoo's custom layers)
 from emolens.models.architectures.alexnet import build_alexnet
 from emolens.models.architectures.applications import build_efficientnetb0, build_mobilenetv2
@@ -35,6 +35,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 WEIGHTS_DIR = PACKAGE_DIR / "weights"
 CARDS_DIR = PACKAGE_DIR / "cards"
 DEFAULT_MODEL = "vgg_emo3_lowmix"
+MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
 
 _REGISTERED: dict[str, Path] = {}
 
@@ -112,26 +113,128 @@ def _resolve(name_or_path: str | os.PathLike) -> Path:
     path = Path(key).expanduser()
     if path.is_file():
         return path
-    if path.suffix == ".keras" or os.sep in key:
+    if path.suffix in MODEL_SUFFIXES or os.sep in key:
         raise FileNotFoundError(f"Model file {key!r} not found.")
     raise ValueError(
         f"Unknown model {key!r}. Bundled models: {', '.join(bundled()) or 'none'}; "
-        "or pass a path to a .keras file."
+        "or pass a path to a .keras file (or a legacy .h5 file)."
     )
 
 
-def load(name_or_path: str | os.PathLike | None = None) -> keras.Model:
-    """Load a bundled model by name (default: `default_model()`) or a `.keras` file.
+def load(
+    name_or_path: str | os.PathLike | None = None,
+    classes: str | Sequence[str] | None = None,
+    input_range: str = "0,1",
+) -> keras.Model:
+    """Load a bundled model by name (default: `default_model()`), a `.keras` or a legacy `.h5` file.
 
-    Files load with `safe_mode=True` (no Lambda layers). The card's class names are attached
-    as `model.class_names`, so `explain` accepts class names as targets.
+    Files load with `safe_mode=True` (no Lambda layers). Class names are attached as
+    `model.class_names` (so `explain` accepts class names as targets): from `classes`, else
+    from the card; a file with neither loads without them. The input size and channels are
+    the model's own (`model.inputs[0].shape`).
+
+    Args:
+        name_or_path: bundled or registered name, or a model file path.
+        classes: "fer7", "emo3", names separated by commas ("neg,pos"), or a sequence of
+            names, in the model's output order.
+        input_range: the pixel range the model was trained on, "0,1" (default), "-1,1" or
+            "0,255". Other ranges get a `Rescaling` layer prepended (see `with_input_range`),
+            so the returned model always takes float32 pixels in [0, 1].
 
     Raises:
-        ValueError: unknown name. FileNotFoundError: missing file.
+        ValueError: unknown name, bad `classes` or `input_range`, or a class count that is
+            not the model's output size. FileNotFoundError: missing file.
     """
     path = _resolve(name_or_path if name_or_path is not None else DEFAULT_MODEL)
-    model = keras.saving.load_model(path, safe_mode=True)
+    model = with_input_range(keras.saving.load_model(path, safe_mode=True), input_range)
     card = load_card(path)
-    if card and "classes" in card:
+    if classes is not None:
+        model.class_names = _checked_classes(model, parse_classes(classes), str(path))
+    elif card and "classes" in card:
         model.class_names = tuple(card["classes"])
     return model
+
+
+def parse_classes(classes: str | Sequence[str]) -> tuple[str, ...]:
+    """Class names from "fer7", "emo3", "a,b,c" or a sequence of names.
+
+    Raises:
+        ValueError: fewer than two names, an empty name, or a repeated name.
+    """
+    if isinstance(classes, str) and classes.lower() in CLASS_SETS:
+        return class_names(classes)
+    names = classes.split(",") if isinstance(classes, str) else list(classes)
+    names = tuple(str(name).strip() for name in names)
+    if len(names) < 2 or not all(names) or len({n.lower() for n in names}) != len(names):
+        raise ValueError(
+            f"classes must be {' or '.join(CLASS_SETS)}, or two or more distinct names "
+            f"separated by commas in the model's output order (e.g. 'neg,pos'); got {classes!r}."
+        )
+    return names
+
+
+def _checked_classes(model: keras.Model, names: tuple[str, ...], source: str) -> tuple:
+    """`names`, after checking that there is one per model output."""
+    num_outputs = model.outputs[0].shape[-1]
+    if num_outputs != len(names):
+        raise ValueError(
+            f"Model {source!r} has {num_outputs} outputs but {len(names)} class names were "
+            f"given ({', '.join(names)}). Pass one name per output, in output order."
+        )
+    return names
+
+
+def parse_input_range(input_range: str | Sequence[float]) -> tuple[float, float]:
+    """(low, high) pixel range from "0,1", "-1,1", "0,255" (or any "low,high" pair).
+
+    Raises:
+        ValueError: not two numbers, or low >= high.
+    """
+    parts = input_range.split(",") if isinstance(input_range, str) else list(input_range)
+    try:
+        low, high = (float(part) for part in parts)
+    except (TypeError, ValueError):
+        low = high = None
+    if low is None or not low < high:
+        raise ValueError(
+            f"input_range must be two increasing numbers 'low,high' such as '0,1', '-1,1' or "
+            f"'0,255' (the pixel range the model was trained on); got {input_range!r}."
+        )
+    return low, high
+
+
+def with_input_range(model: keras.Model, input_range: str | Sequence[float]) -> keras.Model:
+    """`model` taking [0, 1] pixels: a `Rescaling` to its own pixel range is prepended.
+
+    For "0,1" the model comes back unchanged. Otherwise the graph is rebuilt on a new input,
+    `Rescaling(high - low, offset=low, name="input_range")`, then copies of the model's own
+    layers (same names, same weights), so every layer stays reachable by its plain name for
+    the CAM methods and the logits before a final softmax stay reachable too.
+
+    Raises:
+        ValueError: bad `input_range`, or a subclassed model (no graph to rebuild).
+    """
+    low, high = parse_input_range(input_range)
+    if (low, high) == (0.0, 1.0):
+        return model
+    graph = getattr(model, "_functional", model)  # a built Sequential keeps its graph there
+    if not isinstance(graph, keras.Model) or not hasattr(graph, "_run_through_graph"):
+        raise ValueError(
+            f"input_range={input_range!r} needs a Functional or Sequential model; "
+            f"{model.name!r} is a subclassed {type(model).__name__}. Put the scaling inside "
+            "the model, or save it as a Functional model."
+        )
+    images = keras.Input(shape=model.inputs[0].shape[1:], name="image")
+    pixels = keras.layers.Rescaling(high - low, offset=low, name="input_range")(images)
+    copies: dict[int, tuple[keras.layers.Layer, keras.layers.Layer]] = {}
+
+    def copy_layer(layer: keras.layers.Layer) -> keras.layers.Layer:
+        if id(layer) not in copies:  # a shared layer stays shared
+            copies[id(layer)] = (layer, layer.__class__.from_config(layer.get_config()))
+        return copies[id(layer)][1]
+
+    outputs = graph._run_through_graph(pixels, operation_fn=copy_layer)
+    wrapped = keras.Model(images, outputs, name=model.name)
+    for original, copy in copies.values():
+        copy.set_weights(original.get_weights())
+    return wrapped
