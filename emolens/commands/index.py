@@ -1,0 +1,108 @@
+"""`emolens index`: a dataset's predictions, embeddings and maps, into a results store."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(subparsers) -> None:
+    """Add `index` and its flags."""
+    p = subparsers.add_parser(
+        "index",
+        help="precompute a dataset's predictions, embeddings and heatmaps into a store",
+        description="Index every image of a dataset into a sharded results store (Parquet "
+        "rows + .npy maps and embeddings + manifest.json) that `open_store` and the dashboard "
+        "read. A killed run continues where it stopped when rerun with the same arguments.",
+    )
+    p.add_argument("--model", default=None, help="bundled name or .keras path (default model)")
+    p.add_argument(
+        "--data",
+        default="fer2013",
+        help="'fer2013' ($EMOLENS_DATA or ../shared/data), a folder holding fer2013/, a "
+        "fer2013.csv, an image folder, or 'synthetic[:N]' (built-in faces; default: fer2013)",
+    )
+    p.add_argument(
+        "--split",
+        default="publictest",
+        help="split to index (default publictest); 'none' for an image folder of class folders",
+    )
+    p.add_argument(
+        "--classes",
+        default=None,
+        help="class set of the data's labels, fer7 or emo3 (default: the model's); faces of "
+        "classes the model lacks are kept with label -1",
+    )
+    p.add_argument(
+        "--method",
+        default="grad_cam",
+        help="comma-separated methods of explain.METHODS whose maps to store, or 'none' "
+        "(default grad_cam)",
+    )
+    p.add_argument("--layer", default=None, help="layer for the CAM methods (default: last conv)")
+    p.add_argument("--out", required=True, help="store folder (a rerun continues it)")
+    p.add_argument("--batch-size", type=int, default=64, help="images per forward pass")
+    p.add_argument("--shard-size", type=int, default=1024, help="images per shard")
+    p.add_argument(
+        "--map-dtype",
+        default="uint8",
+        choices=["uint8", "float16"],
+        help="how maps are stored: uint8 (error <= 1/510, half the size) or float16",
+    )
+
+
+def _methods(text: str) -> list[str]:
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    return [] if names == ["none"] else names
+
+
+def _summary(store) -> str:
+    """One line: images, accuracy on the labels the model knows, methods, size on disk."""
+    rows = store.rows
+    known = rows[rows["label"] >= 0]
+    accuracy = f"{known['correct'].mean():.4f}" if len(known) else "n/a"
+    size = sum(p.stat().st_size for p in store.path.rglob("*") if p.is_file())
+    return (
+        f"store {store.path}: {len(store)} images ({len(known)} with a label of the model's "
+        f"classes, accuracy {accuracy}), maps {', '.join(store.methods) or 'none'}, "
+        f"{size / 2**20:.1f} MiB"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load the model, index the data with a progress bar on stderr, print a summary."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from emolens.explain.store import index
+    from emolens.models import zoo
+
+    name = args.model or zoo.default_model()
+    model = zoo.load(name)
+    columns = ("indexing", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    bar = Progress(*columns, console=Console(stderr=True))
+    task = bar.add_task("index", total=None)
+
+    def progress(done: int, total: int) -> None:
+        bar.start()  # shown from the first batch on (a refused rerun draws no bar)
+        bar.update(task, completed=done, total=total)
+
+    try:
+        store = index(
+            model,
+            args.data,
+            _methods(args.method),
+            args.layer,
+            out=args.out,
+            split=None if args.split.lower() == "none" else args.split,
+            classes=args.classes,
+            batch_size=args.batch_size,
+            shard_size=args.shard_size,
+            map_dtype=args.map_dtype,
+            progress=progress,
+            model_name=str(name),
+            model_file=zoo._resolve(name),
+        )
+    finally:
+        bar.stop()
+    print(_summary(store))
+    return 0
