@@ -107,7 +107,7 @@ def test_bundled_card_matches_its_class_set_and_weights(card_path: Path):
     card = json.loads(card_path.read_text())
     assert tuple(card["classes"]) == class_names(card["class_set"]), (
         f"{card_path.name}: classes {card['classes']} are not in the order of "
-        f"explain.labels {card['class_set']!r}"
+        f"explain.data.labels {card['class_set']!r}"
     )
     weights = zoo.WEIGHTS_DIR / f"{card_path.stem}.keras"
     assert weights.is_file(), f"{card_path.name} has no weights file {weights}"
