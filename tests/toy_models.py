@@ -46,6 +46,18 @@ def tiny_cnn(input_shape: tuple[int, int, int] = (12, 12, 1), num_classes: int =
     return keras.Model(images, keras.layers.Softmax(name="probs")(logits), name="tiny_cnn")
 
 
+def pooled_cnn(input_shape=(16, 16, 3), num_classes=3) -> keras.Model:
+    """Chain CNN with an 8x8 feature grid, so maps are upsampled to the image."""
+    images = keras.Input(shape=input_shape, name="image")
+    x = keras.layers.Conv2D(6, 3, padding="same", activation="relu", name="conv1")(images)
+    x = keras.layers.MaxPooling2D(2, name="pool")(x)
+    x = keras.layers.Conv2D(8, 3, padding="same", name="feat")(x)
+    x = keras.layers.ReLU(name="feat_relu")(x)
+    x = keras.layers.GlobalAveragePooling2D(name="gap")(x)
+    logits = keras.layers.Dense(num_classes, name="logits")(x)
+    return keras.Model(images, keras.layers.Softmax(name="probs")(logits), name="pooled_cnn")
+
+
 def tiny_cnn_parity_setup(image_seed: int, n: int = 4):
     """(tiny_cnn (12x12x1, 3 classes, seed 0), its logits model, n random images) for parity.
 

@@ -133,17 +133,41 @@ def score_cam(model, image, target, layer):
     return _unit(acts @ weights, image.shape[:2])
 
 
+def _ablated_logits(model, image, layer, channel):
+    """Logits (classes,) of one image with channel `channel` of `layer`'s output set to zero.
+
+    The layer's `call` is wrapped for one eager forward pass, so any graph (a ViT's residual
+    stream too) runs as the model itself; ViT tokens lose the channel at every token.
+    """
+    target_layer, original = model.get_layer(layer), model.get_layer(layer).call
+
+    def call(*args, **kwargs):
+        acts = original(*args, **kwargs)
+        return acts * (1.0 - tf.one_hot(channel, acts.shape[-1]))
+
+    object.__setattr__(target_layer, "call", call)
+    try:
+        return np.asarray(_sub(model, "logits")(image[None]))[0]
+    finally:
+        object.__delattr__(target_layer, "call")
+
+
 def ablation_cam(model, image, target, layer):
     """w_k = (y_c - y_c^k) / y_c, y_c^k: logit with channel k of the layer set to zero."""
     acts = np.asarray(_sub(model, layer)(image[None]))[0]
-    logits = _head_logits(model, layer, acts)
+    if acts.ndim == 3:  # a chain CNN: run the head on the ablated activations
+        logits = _head_logits(model, layer, acts)
+        ablated_logits = []
+        for k in range(acts.shape[-1]):
+            ablated = acts.copy()
+            ablated[..., k] = 0.0
+            ablated_logits.append(_head_logits(model, layer, ablated))
+    else:  # ViT tokens (T, K): re-run the whole model with the channel zeroed in the layer
+        logits = np.asarray(_sub(model, "logits")(image[None]))[0]
+        ablated_logits = [_ablated_logits(model, image, layer, k) for k in range(acts.shape[-1])]
     target = int(np.argmax(logits)) if target is None else target
-    weights = np.zeros(acts.shape[-1])
-    for k in range(acts.shape[-1]):
-        ablated = acts.copy()
-        ablated[..., k] = 0.0
-        weights[k] = (logits[target] - _head_logits(model, layer, ablated)[target]) / logits[target]
-    return _unit(acts @ weights, image.shape[:2])
+    weights = np.array([(logits[target] - a[target]) / logits[target] for a in ablated_logits])
+    return _unit(_grid(acts) @ weights, image.shape[:2])
 
 
 METHODS = {
