@@ -1,0 +1,40 @@
+"""Embeddings: a 2-D projection of the stored embeddings; selected points fill the gallery."""
+
+import streamlit as st
+
+from emolens.dashboard import charts, loaders, widgets
+
+COLOURS = {"true class": "true_class", "prediction": "predicted_class", "right or wrong": "correct"}
+
+st.title("Embeddings")
+name = widgets.model_picker("Model", key="embeddings_model", multi=False)[0]
+alpha, cmap = widgets.overlay_controls("embeddings_")
+store = widgets.store_for(name)
+if store is None:
+    st.stop()
+path, stamp = str(store.path), loaders.store_stamp(store.path)
+try:
+    import umap  # noqa: F401  (optional extra)
+
+    projections = ["PCA", "UMAP"]
+except ImportError:
+    projections = ["PCA"]
+left, right = st.columns(2)
+projection = left.radio("Projection", projections, horizontal=True, key="projection")
+colour = right.radio("Colour by", list(COLOURS), horizontal=True, key="colour")
+points = loaders.store_projection(path, stamp, projection.lower())
+event = st.plotly_chart(
+    charts.embedding_chart(points, store.rows, COLOURS[colour]),
+    on_select="rerun",
+    selection_mode=("points", "box", "lasso"),
+    key="embedding",
+)
+ids = [point["customdata"][0] for point in event.selection.points] if event else []
+st.caption(
+    f"{len(store):,} faces, {store.manifest['embedding']['layer']} embeddings "
+    f"({store.manifest['embedding']['dim']} values). Hover a point for its classes; select "
+    "points (click, box or lasso) to see their faces."
+)
+if ids and store.methods:
+    st.subheader(f"{len(ids)} selected faces; the first 32")
+    widgets.gallery(store, ids[:32], store.methods[0], alpha, cmap, key="embeddings_")

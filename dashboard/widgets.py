@@ -1,0 +1,196 @@
+"""Input groups the pages share; each returns plain values (names, arrays, numbers).
+
+The face in focus lives in `st.session_state["focus"]` (a `Face`), so the Layers and
+Attention pages explain the face chosen on "Explain a face" or opened from a gallery.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+from emolens.dashboard import loaders
+from emolens.dashboard.charts import COLORMAPS
+from emolens.dashboard.settings import MAX_UPLOAD_MB, read_settings
+
+FOCUS = "focus"
+IMAGE_TYPES = ["jpg", "jpeg", "png", "bmp", "webp", "tif", "tiff", "pgm", "ppm"]
+
+
+@dataclass(frozen=True)
+class Face:
+    """A photo to explain: its name, uint8 (H, W, 3) RGB pixels, whether to detect the face."""
+
+    name: str
+    photo: np.ndarray
+    detect: bool
+
+
+def model_picker(label: str = "Models", key: str = "models", multi: bool = True) -> list[str]:
+    """Model names chosen in the sidebar (bundled, plus the user's `--model`)."""
+    names = loaders.model_names()
+    default = loaders.default_model_name()
+    if not multi:
+        return [st.sidebar.selectbox(label, names, index=names.index(default), key=key)]
+    return st.sidebar.multiselect(label, names, default=[default], key=key)
+
+
+def face_source() -> Face | None:
+    """A sample, an upload or a webcam photo; shows a message and returns None on bad input."""
+    kind = st.radio("Face", ["Sample", "Upload", "Webcam"], horizontal=True, key="source")
+    if kind == "Sample":
+        name = st.selectbox("Sample", loaders.sample_names(), key="sample")
+        photo, detect = loaders.sample_photo(name)
+        return _focus(Face(name, photo, detect))
+    if kind == "Upload":
+        file = st.file_uploader(
+            f"Photo (up to {MAX_UPLOAD_MB} MiB)",
+            type=IMAGE_TYPES,
+            max_upload_size=MAX_UPLOAD_MB,
+            key="upload",
+        )
+    else:
+        file = st.camera_input("Take a photo", key="webcam")
+    if file is None:
+        st.info("Upload a photo or take one to explain it.")
+        return None
+    try:
+        photo = loaders.decode_upload(file.getvalue())
+    except ValueError as error:
+        st.error(f"Cannot use {file.name!r}: {error}")
+        return None
+    return _focus(Face(file.name, photo, True))
+
+
+def _focus(face: Face) -> Face:
+    st.session_state[FOCUS] = face
+    return face
+
+
+def set_focus(face: Face) -> None:
+    """Make `face` the face in focus (galleries call this for "Explain this face")."""
+    st.session_state[FOCUS] = face
+
+
+def focused_face() -> Face:
+    """The face in focus, or the first demo face when none was chosen yet."""
+    face = st.session_state.get(FOCUS)
+    if face is None:
+        name = next(n for n in loaders.sample_names() if n.startswith(loaders.DEMO_PREFIX))
+        photo, detect = loaders.sample_photo(name)
+        face = Face(name, photo, detect)
+    st.caption(f"Face in focus: **{face.name}** (change it on *Explain a face*).")
+    return face
+
+
+def overlay_controls(key: str = "") -> tuple[float, str]:
+    """(heatmap opacity in [0, 1], matplotlib colormap name) from the sidebar."""
+    alpha = st.sidebar.slider("Overlay opacity", 0.0, 1.0, 0.45, 0.05, key=f"{key}alpha")
+    cmap = st.sidebar.selectbox("Colormap", COLORMAPS, key=f"{key}cmap")
+    return alpha, cmap
+
+
+def store_filters(classes: tuple[str, ...], key: str = "") -> dict:
+    """Filters for `Store.filter` (true, predicted, correct, confidence) and a sort order."""
+    columns = st.columns(4)
+    true = columns[0].multiselect("True class", classes, key=f"{key}true")
+    predicted = columns[1].multiselect("Predicted class", classes, key=f"{key}pred")
+    which = columns[2].selectbox("Predictions", ["all", "mistakes", "right"], key=f"{key}which")
+    low, high = columns[3].slider("Confidence", 0.0, 1.0, (0.0, 1.0), 0.05, key=f"{key}conf")
+    return {
+        "true": true or None,
+        "predicted": predicted or None,
+        "correct": {"all": None, "mistakes": False, "right": True}[which],
+        "confidence": (low, high),
+    }
+
+
+def store_for(model_name: str):
+    """The results store of `model_name`: `--store`, else the dashboard's own (built here once).
+
+    Shows a clear message and returns None when no store can be opened or built.
+    """
+    settings = read_settings()
+    if settings.store:
+        return _given_store(settings.store, model_name)
+    source, split, description = loaders.data_source()
+    path = loaders.store_folder(model_name, source, split)
+    if not loaders.store_stamp(path):
+        st.info(
+            f"First visit: indexing {description} with {model_name} (predictions, embeddings, "
+            f"Grad-CAM maps) into {path}. Later visits open it at once."
+        )
+        bar = st.progress(0.0, text="indexing ...")
+
+        def progress(done: int, total: int) -> None:
+            bar.progress(done / max(total, 1), text=f"indexed {done} of {total} faces")
+
+        try:
+            loaders.build_store(model_name, source, split, path, progress)
+        except (ValueError, FileNotFoundError, RuntimeError, OSError) as error:
+            st.error(f"Could not build a store for {model_name}: {error}")
+            return None
+        bar.empty()
+    try:
+        return loaders.open_store(str(path), loaders.store_stamp(path))
+    except (ValueError, FileNotFoundError) as error:
+        st.error(f"Could not open the store {path}: {error}")
+        return None
+
+
+def _given_store(path: str, model_name: str):
+    """The store passed with --store, with a warning when it was built by another model."""
+    try:
+        store = loaders.open_store(path, loaders.store_stamp(path))
+    except (ValueError, FileNotFoundError) as error:
+        st.error(f"The store given with --store cannot be opened: {error}")
+        return None
+    built_by = store.manifest["model"]["name"]
+    if built_by != model_name:
+        st.warning(
+            f"The store {path} was built with {built_by}, not {model_name}: its predictions and "
+            f"maps are {built_by}'s. Pick {built_by}, or drop --store to build one per model."
+        )
+    return store
+
+
+def store_images(store) -> np.ndarray | None:
+    """The store's images in id order, or None (with a message) when its data is not here."""
+    try:
+        return loaders.store_images(str(store.path), loaders.store_stamp(store.path))
+    except (ValueError, FileNotFoundError, OSError) as error:
+        st.warning(f"The faces of this store cannot be shown ({error}); maps only.")
+        return None
+
+
+def gallery(store, ids, method: str, alpha: float, cmap: str, key: str, columns: int = 8) -> None:
+    """Thumbnails of images `ids` with their stored maps; one can be opened on Explain a face."""
+    ids = [int(i) for i in ids]
+    if not ids:
+        st.info("No face matches.")
+        return
+    images = store_images(store)
+    rows = store.rows.loc[ids]
+    maps = store.maps(method, ids)
+    grid = st.columns(columns)
+    for k, (row, heatmap) in enumerate(zip(rows.itertuples(), maps, strict=True)):
+        base = _thumbnail(images, row.id, heatmap.shape)
+        picture = loaders.overlay_image(base, heatmap, alpha, cmap)
+        caption = f"#{row.id} {row.true_class} → {row.predicted_class} ({row.confidence:.2f})"
+        grid[k % columns].image(picture, caption=caption, width="stretch")
+    left, right = st.columns([3, 1])
+    chosen = left.selectbox("Open a face on Explain a face", ids, key=f"{key}open")
+    if right.button("Explain this face", key=f"{key}go") and images is not None:
+        photo = np.repeat(np.rint(images[chosen] * 255).astype(np.uint8), 3 // images.shape[-1], -1)
+        set_focus(Face(f"{store.manifest['data']['source']} #{chosen}", photo, False))
+        st.switch_page("pages/explain_face.py")
+
+
+def _thumbnail(images: np.ndarray | None, index: int, shape: tuple[int, int]) -> np.ndarray:
+    """uint8 (H, W, 3) image `index`, or mid gray of the map's shape when images are missing."""
+    if images is None:
+        return np.full((*shape, 3), 128, np.uint8)
+    pixels = np.rint(np.clip(images[index], 0, 1) * 255).astype(np.uint8)
+    return np.repeat(pixels, 3, axis=-1) if pixels.shape[-1] == 1 else pixels
