@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from emolens.explain.perturbation.occlusion import occlusion
-from tests.toy_models import region_sum_model, tiny_cnn
+from tests.toy_models import linear_pixel_model, region_sum_model, tiny_cnn
 
 
 def _images(n=3, shape=(12, 12, 1), seed=0):
@@ -61,3 +61,17 @@ def test_occlusion_errors():
         occlusion(model, images, patch=8)
     with pytest.raises(ValueError, match="stride must be a positive int"):
         occlusion(model, images, stride=0)
+
+
+def test_occlusion_defaults_to_each_images_top_class():
+    images = _images(2, (8, 8, 1))
+    images[1, :4], images[1, 4:] = 0.0, 1.0  # image 1: dark top, bright bottom
+    weights = np.zeros((2, 8, 8, 1), np.float32)
+    weights[0, :4], weights[1, 4:] = 0.2, 0.2  # class 0 reads the top half, class 1 the bottom
+    model = linear_pixel_model(weights)
+    assert np.argmax(model(images), axis=1).tolist() == [0, 1]
+    top = occlusion(model, images, None, patch=2, stride=2, fill=0.0)
+    np.testing.assert_array_equal(
+        top, occlusion(model, images, [0, 1], patch=2, stride=2, fill=0.0)
+    )
+    assert top[1, 4:].min() > 0.0 and np.all(top[1, :4] == 0.0)  # class 1's evidence: bottom

@@ -1,8 +1,9 @@
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
-from emolens.explain.perturbation.rise import rise
+from emolens.explain.perturbation.rise import _masks, rise
 from tests.toy_models import linear_pixel_model, tiny_cnn
 
 
@@ -40,3 +41,29 @@ def test_rise_rejects_bad_options():
     model = tiny_cnn((10, 10, 1))
     with pytest.raises(ValueError, match="keep=1.5"):
         rise(model, _images(1, (10, 10, 1)), keep=1.5)
+
+
+def test_masks_are_the_upsampled_grids_cropped_at_their_shifts():
+    grids = (np.random.default_rng(0).random((3, 4, 4)) < 0.5).astype(np.float32)
+    shifts = np.array([[0, 0], [2, 1], [1, 3]], np.int32)  # (row, col) of each crop's corner
+    size, upsampled = (12, 12), (15, 15)  # cell 3 px, (cells + 1) cells upsampled
+    masks = _masks(grids, shifts, tf.constant(size), tf.constant(upsampled)).numpy()
+    smooth = tf.image.resize(grids[..., None], upsampled, method="bilinear").numpy()[..., 0]
+    for mask, full, (dy, dx) in zip(masks, smooth, shifts, strict=True):
+        np.testing.assert_array_equal(mask, full[dy : dy + 12, dx : dx + 12])
+    assert np.abs(masks[1] - smooth[1, :12, :12]).max() > 0.1  # the shift is visible
+
+
+def test_rise_defaults_to_each_images_top_class():
+    images = _images(2, (10, 10, 1))
+    weights = np.zeros((2, 10, 10, 1), np.float32)
+    weights[0, :5], weights[1, 5:] = 1.0, 1.0  # class 0 reads the top half, class 1 the bottom
+    bias = np.array([2.0, -2.0], np.float32)
+    images[1, 5:] = 1.0  # image 1: dark top, bright bottom, so its top class is 1
+    images[1, :5] = 0.0
+    model = linear_pixel_model(weights, bias)
+    assert np.argmax(model(images), axis=1).tolist() == [0, 1]
+    kwargs = {"n_masks": 40, "cells": 4, "seed": 3}
+    top = rise(model, images, None, **kwargs)
+    np.testing.assert_array_equal(top, rise(model, images, [0, 1], **kwargs))
+    assert np.abs(top[1] - rise(model, images, 0, **kwargs)[1]).max() > 0.1
