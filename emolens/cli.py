@@ -17,7 +17,7 @@ from emolens.commands.train import train_config
 __all__ = ["COMMANDS", "EXIT_FAILURE", "EXIT_USAGE", "build_parser", "main", "train_config"]
 
 # Subcommand modules under emolens/commands/, in the order `emolens --help` lists them.
-COMMANDS = ("train", "evaluate", "data", "models", "index", "explain")
+COMMANDS = ("train", "evaluate", "data", "models", "index", "explain", "dashboard")
 
 EXIT_FAILURE = 1  # an unexpected error (a bug): rerun with --verbose for the traceback
 EXIT_USAGE = 2  # the user can fix it: bad flags, a missing file, an unknown model
