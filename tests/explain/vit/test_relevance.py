@@ -6,6 +6,7 @@ from emolens.explain import METHODS, attention_relevance
 from emolens.models.architectures.vit import build_vit
 from tests.explain.vit._expect import expected_maps
 from tests.explain.vit.toy_vit import fixed_attention_vit, random_attention
+from tests.reference import relevance as reference
 
 TOKENS = 5
 
@@ -46,13 +47,32 @@ def zoo_vit():
     return build_vit((16, 16, 1), 3, patch_size=4, dim=16, depth=2, heads=2, mlp_dim=16)
 
 
-def test_zoo_vit_relevance_is_finite_in_unit_range_and_class_specific(zoo_vit):
+@pytest.mark.parametrize("targets", [None, [1, 0, 1]])
+def test_three_fixed_layers_match_the_slow_reference(images, targets):
+    model = fixed_attention_vit(
+        [random_attention(heads=2, tokens=TOKENS, seed=s) for s in (3, 4, 5)]
+    )
+    probe = reference.attention_probe(
+        model, [model.get_layer(f"attn_probs_{i}").output for i in range(3)]
+    )
+    rows = reference.attention_relevance(probe, images, targets)
+    maps = attention_relevance(model, images, targets)
+    np.testing.assert_allclose(maps, expected_maps(rows, 4), atol=1e-5)
+
+
+def test_zoo_vit_relevance_matches_the_slow_reference(zoo_vit):
     images = np.random.default_rng(1).random((4, 16, 16, 1), dtype=np.float32)
-    maps = {c: attention_relevance(zoo_vit, images, c) for c in range(3)}
-    for m in maps.values():
-        assert m.shape == (4, 16, 16) and m.dtype == np.float32
-        assert np.isfinite(m).all() and m.min() >= 0.0 and m.max() <= 1.0
-    assert np.abs(maps[0] - maps[1]).max() > 1e-3
+    probe = reference.attention_probe(
+        zoo_vit, [zoo_vit.get_layer(f"block{i}_attn").output[1] for i in range(2)]
+    )
+    for target in (None, 0, 2):
+        rows = reference.attention_relevance(
+            probe, images, None if target is None else [target] * 4
+        )
+        maps = attention_relevance(zoo_vit, images, target)
+        np.testing.assert_allclose(maps, expected_maps(rows, 16), atol=1e-5)
+        assert (maps.reshape(4, -1).std(axis=1) > 0.05).all()  # real maps, not flat ones
+    assert np.abs(attention_relevance(zoo_vit, images, 0) - maps).max() > 1e-3  # class-specific
     batched = attention_relevance(zoo_vit, images, 2, batch_size=3)
     single = np.concatenate([attention_relevance(zoo_vit, images[i : i + 1], 2) for i in range(4)])
     np.testing.assert_allclose(batched, single, atol=1e-5)
