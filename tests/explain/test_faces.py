@@ -115,9 +115,26 @@ def test_prepare_faces_crops_the_face_with_margin(hopper):
     fx, fy, fw, fh = detect_faces(hopper)[0]
     assert w == h == round(fw * 1.4)
     assert x <= fx and y <= fy and x + w >= fx + fw and y + h >= fy + fh
+    assert abs((x + w / 2) - (fx + fw / 2)) <= 1 and abs((y + h / 2) - (fy + fh / 2)) <= 1
     gray = cv2.cvtColor(hopper, cv2.COLOR_RGB2GRAY)[y : y + h, x : x + w]
     expected = cv2.resize(gray, (48, 48), interpolation=cv2.INTER_AREA) / 255.0
     np.testing.assert_allclose(crops[0, ..., 0], expected, atol=1e-6)
+
+
+@pytest.mark.parametrize(("cx", "cy"), [(131, 87), (60, 140), (101, 100)])
+def test_prepare_faces_crop_is_centred_on_the_detected_face(monkeypatch, cx, cy):
+    # a bright disk (the face) drawn at a known centre; the detector reports exactly its box
+    canvas = np.full((200, 240), 60, np.uint8)
+    cv2.circle(canvas, (cx, cy), 20, 255, thickness=-1)
+    monkeypatch.setattr(faces, "detect_faces", lambda image: [(cx - 20, cy - 20, 41, 41)])
+    side = round(41 * 1.4)
+    crops, boxes = prepare_faces(canvas, size=side)  # crop size = box side: no resampling
+    x, y, w, h = boxes[0]
+    assert w == h == side
+    assert abs(x + (w - 1) / 2 - cx) <= 1 and abs(y + (h - 1) / 2 - cy) <= 1
+    disk = crops[0, ..., 0] > 0.5
+    rows, cols = np.nonzero(disk)
+    assert abs(rows.mean() - (side - 1) / 2) <= 1 and abs(cols.mean() - (side - 1) / 2) <= 1
 
 
 def test_prepare_faces_accepts_path_float_and_batches(hopper):
