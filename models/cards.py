@@ -87,8 +87,11 @@ def read_card(path: str | os.PathLike) -> dict:
     return json.loads(path.read_text())
 
 
-def model_table(cards: list[dict]) -> str:
-    """Markdown table of model cards: test accuracy, macro-F1, recall per class, size, latency."""
+def model_table(cards: list[dict], default: str | None = None) -> str:
+    """Markdown table of model cards: test accuracy, macro-F1, recall per class, size, latency.
+
+    The row of model `default` (pass `zoo.default_model()`) is marked "(default)".
+    """
     rows = [
         "| model | architecture | classes | test accuracy | macro-F1 | recall per class "
         "| params | size | CPU ms/image |",
@@ -100,8 +103,9 @@ def model_table(cards: list[dict]) -> str:
         accuracy = f"{test['accuracy']:.1%}" if test else "n/a"
         macro_f1 = f"{test['macro_f1']:.3f}" if test else "n/a"
         latency = card.get("latency_ms_cpu")
+        name = f"{card['name']} (default)" if card["name"] == default else card["name"]
         rows.append(
-            f"| {card['name']} | {card['arch']} | {card['class_set']} | {accuracy} | {macro_f1} "
+            f"| {name} | {card['arch']} | {card['class_set']} | {accuracy} | {macro_f1} "
             f"| {recall} | {card['params'] / 1e6:.2f}M | {card['size_bytes'] / 1e6:.1f} MB "
             f"| {'n/a' if latency is None else f'{latency:.1f}'} |"
         )

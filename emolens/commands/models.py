@@ -17,5 +17,5 @@ def run(args: argparse.Namespace) -> int:
 
     print("architectures:", ", ".join(zoo.architectures()))
     cards = [card for name in zoo.bundled() if (card := zoo.load_card(name))]
-    print(model_table(cards))
+    print(model_table(cards, default=zoo.default_model()))
     return 0

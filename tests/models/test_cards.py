@@ -127,7 +127,7 @@ def test_readme_model_table_is_generated_from_the_bundled_cards():
     start, end = "<!-- models-table -->\n", "\n<!-- /models-table -->"
     table = readme[readme.index(start) + len(start) : readme.index(end)]
     cards = [zoo.load_card(name) for name in zoo.bundled()]
-    assert table == model_table(cards), (
+    assert table == model_table(cards, default=zoo.default_model()), (
         "README's bundled-model table differs from the cards: paste the table that "
         "`emolens models` prints between the models-table markers"
     )
