@@ -97,7 +97,7 @@ def _face_row(result: BatchResult, face: FaceResult) -> str:
             ms = face.timing_ms.get(method, 0.0)
             cells.append(
                 f'<td class="map"><img src="{data_uri(overlay_png(face, method))}" '
-                f'alt="{escape(method, quote=True)}">{escape(method)}, {ms:.0f} ms</td>'
+                f'alt="{escape(method, quote=True)}">{escape(method)}, {ms:.0f} ms/face</td>'
             )
         else:
             cells.append(f'<td class="error">{escape(face.errors.get(method, "no map"))}</td>')

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from emolens.explain.report.paths import collect_paths
 from emolens.explain.report.plan import Plan, make_plan
@@ -76,16 +77,17 @@ def explain_files(
     result = _empty_result(plan, model_name)
     result.errors.extend(missing)
     pending: list[FaceResult] = []
+    waiting = 0  # files whose faces wait in `pending`: done once their batch is explained
     with progress_bar(len(files), enabled=progress) as advance:
         for index, file in enumerate(files):
             faces = _file_faces(plan, file, index, options, result)
             pending.extend(faces)
-            if len(pending) >= batch_size:
-                _explain_batch(plan, pending, result)
-                pending = []
-            advance(len(faces))
-    if pending:
-        _explain_batch(plan, pending, result)
+            waiting += 1
+            if len(pending) >= batch_size or index == len(files) - 1:
+                if pending:
+                    _explain_batch(plan, pending, result)
+                advance(waiting, len(pending))
+                pending, waiting = [], 0
     return result
 
 
@@ -233,25 +235,39 @@ def _share(faces, key: str, ms: float, result: BatchResult, stage: str | None = 
     _add_time(result, stage or key, ms)
 
 
-_ENDS_IN_SOFTMAX: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_PREDICT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def predict_probs(model: keras.Model, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
     """Class probabilities (N, classes) float32: the output of a softmax model, else its softmax.
 
     A model ending in logits (no final softmax) gets a softmax applied here, so both kinds
-    report probabilities.
+    report probabilities. One compiled forward per batch (built once per model).
+    """
+    if model not in _PREDICT:
+        _PREDICT[model] = _compiled_probs(model)
+    step = _PREDICT[model]
+    return np.concatenate(
+        [
+            step(tf.constant(images[i : i + batch_size])).numpy()
+            for i in range(0, len(images), batch_size)
+        ]
+    ).astype(np.float32)
+
+
+def _compiled_probs(model: keras.Model):
+    """Concrete fn images (N, H, W, C) -> probabilities, over a twin of `model` (shared layers).
+
+    The twin, not `model`, is closed over, so the weakly keyed cache entry dies with `model`.
     """
     from emolens.explain._layers import logits_output
 
-    if model not in _ENDS_IN_SOFTMAX:
-        _ENDS_IN_SOFTMAX[model] = logits_output(model) is not model.outputs[0]
-    outputs = [
-        keras.ops.convert_to_numpy(model(images[start : start + batch_size], training=False))
-        for start in range(0, len(images), batch_size)
-    ]
-    outputs = np.concatenate(outputs).astype(np.float32)
-    if _ENDS_IN_SOFTMAX[model]:
-        return outputs
-    shifted = np.exp(outputs - outputs.max(axis=1, keepdims=True))
-    return (shifted / shifted.sum(axis=1, keepdims=True)).astype(np.float32)
+    has_softmax = logits_output(model) is not model.outputs[0]
+    twin = keras.Model(model.inputs[0], model.outputs[0])
+
+    def probs(images):
+        outputs = twin(images, training=False)
+        return outputs if has_softmax else tf.nn.softmax(outputs, axis=-1)
+
+    spec = tf.TensorSpec((None, *model.inputs[0].shape[1:]), tf.float32)
+    return tf.function(probs).get_concrete_function(spec)

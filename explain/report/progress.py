@@ -7,13 +7,13 @@ from contextlib import contextmanager
 
 
 @contextmanager
-def progress_bar(total: int, enabled: bool = True) -> Iterator[Callable[[int], None]]:
-    """Yield `advance(faces)`, called once per file done; draws files done / total on stderr.
+def progress_bar(total: int, enabled: bool = True) -> Iterator[Callable[[int, int], None]]:
+    """Yield `advance(files, faces)`, called as files are done; draws files done / total on stderr.
 
     Disabled, it draws nothing (and imports nothing).
     """
     if not enabled:
-        yield lambda faces: None
+        yield lambda files, faces: None
         return
     from rich.console import Console
     from rich.progress import (
@@ -37,8 +37,8 @@ def progress_bar(total: int, enabled: bool = True) -> Iterator[Callable[[int], N
         task = bar.add_task("explain", total=total, faces=0)
         count = {"faces": 0}
 
-        def advance(faces: int) -> None:
+        def advance(files: int, faces: int) -> None:
             count["faces"] += faces
-            bar.update(task, advance=1, faces=count["faces"])
+            bar.update(task, advance=files, faces=count["faces"])
 
         yield advance
