@@ -119,13 +119,18 @@ def eigen_cam(model, image, target, layer):
     return _unit(projection.reshape(acts.shape[:2]), image.shape[:2])
 
 
-def score_cam(model, image, target, layer):
-    """alpha_k = softmax(f(X * s(Up(A_k))))[c], s = min-max to [0, 1] (a constant map -> 0)."""
+def score_cam(model, image, target, layer, top_k=None):
+    """alpha_k = softmax(f(X * s(Up(A_k))))[c], s = min-max to [0, 1] (a constant map -> 0).
+
+    top_k: only the top_k channels of largest spatial std get a weight (Faster Score-CAM).
+    """
     acts = _grid(np.asarray(_sub(model, layer)(image[None]))[0])
     probs = np.asarray(model(image[None]))[0]
     target = int(np.argmax(probs)) if target is None else target
     weights = np.zeros(acts.shape[-1])
-    for k in range(acts.shape[-1]):
+    spread = acts.std(axis=(0, 1))
+    kept = range(acts.shape[-1]) if top_k is None else np.argsort(-spread, kind="stable")[:top_k]
+    for k in kept:
         mask = _resize(acts[..., k], image.shape[:2])
         span = mask.max() - mask.min()
         mask = (mask - mask.min()) / span if span > 0 else np.zeros_like(mask)

@@ -53,12 +53,16 @@ def test_eigen_cam_is_the_image_for_any_class(probe, images):
 
 def test_score_cam_weights_are_sigmoid_of_twice_the_masked_mean(probe, images):
     # p0(x * m) = softmax([mean(x m), -mean(x m)])[0] = sigmoid(2 mean(x m)); map = sum_k w_k A_k.
-    from emolens.explain.cam.score_cam import score_weights, unit_masks
+    # The 8x8 channels need no upsampling; min-max scaled, +x gives (x - min) / span and -x
+    # gives (max - x) / span.
+    from emolens.explain.cam.score_cam import score_weights
 
+    x = images[..., 0].astype(np.float64)  # (N,8,8)
+    low, high = x.min(axis=(1, 2), keepdims=True), x.max(axis=(1, 2), keepdims=True)
+    masks = np.stack([(x - low) / (high - low), (high - x) / (high - low)], axis=1)  # (N,2,8,8)
+    masked_means = (x[:, None] * masks).mean(axis=(2, 3))  # (N,2)
+    expected = 1.0 / (1.0 + np.exp(-2.0 * masked_means))
     acts = np.concatenate([images, -images], axis=-1)  # (N,8,8,2)
-    masks = unit_masks(np.moveaxis(acts, -1, 1).reshape(-1, 8, 8), (8, 8)).numpy()
-    masked_means = (np.repeat(images[..., 0], 2, axis=0) * masks).mean(axis=(1, 2))
-    expected = 1.0 / (1.0 + np.exp(-2.0 * masked_means.reshape(4, 2)))
     weights = score_weights(probe, images, acts, np.zeros(4, np.int32), None, 3)
     np.testing.assert_allclose(weights, expected, atol=1e-6)
 
