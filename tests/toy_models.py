@@ -94,3 +94,20 @@ def nested_linear_probe_model(input_shape: tuple[int, int, int] = (8, 8, 1)) -> 
     images = keras.Input(shape=input_shape, name="image")
     logits = probe.get_layer("logits")(backbone(images))
     return keras.Model(images, keras.layers.Softmax(name="probs")(logits), name="nested_probe")
+
+
+def two_half_model(shape: tuple[int, int, int] = (8, 8, 1), scale: float = 0.2) -> keras.Model:
+    """Class 0's logit = scale * sum of the top half of the image, class 1's of the bottom half."""
+    half = shape[0] // 2
+    weights = np.zeros((2, *shape), np.float32)
+    weights[0, :half], weights[1, half:] = scale, scale
+    return linear_pixel_model(weights)
+
+
+def two_half_images(shape: tuple[int, int, int] = (8, 8, 1)) -> np.ndarray:
+    """Two images whose top classes under `two_half_model` are 0 and 1 (bright top / bottom)."""
+    half = shape[0] // 2
+    images = np.full((2, *shape), 0.2, np.float32)
+    images[0, :half] = np.linspace(0.5, 1.0, half * shape[1] * shape[2]).reshape(half, *shape[1:])
+    images[1, half:] = np.linspace(1.0, 0.5, half * shape[1] * shape[2]).reshape(half, *shape[1:])
+    return images

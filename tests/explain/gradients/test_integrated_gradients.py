@@ -7,7 +7,7 @@ from emolens.explain.gradients.integrated_gradients import (
     integrated_gradients_attributions,
 )
 from emolens.explain.gradients.saliency import saliency
-from tests.toy_models import linear_pixel_model, tiny_cnn
+from tests.toy_models import linear_pixel_model, tiny_cnn, two_half_images, two_half_model
 
 
 def _images(n=3, shape=(6, 6, 2), seed=0):
@@ -76,3 +76,12 @@ def test_ig_errors():
         integrated_gradients(model, images, baseline=np.zeros((3, 3, 1)))
     with pytest.raises(ValueError, match="steps >= 2"):
         integrated_gradients(model, images, steps=1)
+
+
+def test_ig_defaults_to_each_images_top_class():
+    model, images = two_half_model(), two_half_images()
+    assert np.argmax(model(images), axis=1).tolist() == [0, 1]
+    expected = images[..., 0].copy()  # linear model, black baseline: |w_top * x|, max 1
+    expected[0, 4:], expected[1, :4] = 0.0, 0.0
+    expected /= expected.max(axis=(1, 2), keepdims=True)
+    np.testing.assert_allclose(integrated_gradients(model, images, steps=4), expected, atol=1e-5)
