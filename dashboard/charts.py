@@ -32,11 +32,11 @@ def confusion_chart(confusion: np.ndarray, classes: tuple[str, ...], title: str 
     """Heatmap of a confusion matrix (rows true, columns predicted) with counts in the cells."""
     figure = go.Figure(
         go.Heatmap(
-            z=confusion,
+            z=np.asarray(confusion).tolist(),
             x=list(classes),
             y=list(classes),
             colorscale="Blues",
-            text=confusion,
+            text=np.asarray(confusion).tolist(),
             texttemplate="%{text}",
             hovertemplate="true %{y}, predicted %{x}: %{z} images<extra></extra>",
             showscale=False,

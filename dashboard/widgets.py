@@ -174,8 +174,9 @@ def gallery(store, ids, method: str, alpha: float, cmap: str, key: str, columns:
     images = store_images(store)
     rows = store.rows.loc[ids]
     maps = store.maps(method, ids)
-    grid = st.columns(columns)
     for k, (row, heatmap) in enumerate(zip(rows.itertuples(), maps, strict=True)):
+        if k % columns == 0:
+            grid = st.columns(columns)  # one row of thumbnails, left to right
         base = _thumbnail(images, row.id, heatmap.shape)
         picture = loaders.overlay_image(base, heatmap, alpha, cmap)
         caption = f"#{row.id} {row.true_class} → {row.predicted_class} ({row.confidence:.2f})"

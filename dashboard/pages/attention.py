@@ -9,7 +9,7 @@ VIT_DEFAULT = "vit_hybrid_emo3"
 
 st.title("Attention (ViT)")
 names = loaders.model_names()
-vits = [n for n in names if "vit" in n.lower()] or names
+vits = sorted(names, key=lambda name: "vit" not in name.lower())  # ViTs first
 vit = st.sidebar.selectbox(
     "ViT", vits, index=vits.index(VIT_DEFAULT) if VIT_DEFAULT in vits else 0, key="vit"
 )

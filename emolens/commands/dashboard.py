@@ -27,7 +27,9 @@ def add_parser(subparsers) -> None:
         "--classes", default=None, help="its classes: fer7, emo3 or names 'a,b,c' in output order"
     )
     p.add_argument(
-        "--input-range", default="0,1", help="its pixel range: 0,1 (default), -1,1 or 0,255"
+        "--input-range",
+        default="0,1",
+        help="its pixel range: 0,1 (default), 0,255 or --input-range=-1,1",
     )
     p.add_argument(
         "--data",

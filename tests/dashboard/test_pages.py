@@ -1,0 +1,169 @@
+"""The other pages, driven headlessly: tiny models on a synthetic store, and the bundled ViT."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from emolens import explain, models
+from emolens.dashboard import loaders
+from emolens.explain.layer_summary import summary_layers
+from emolens.explain.metrics import METRICS
+from emolens.explain.store import open_store
+from tests.dashboard.conftest import TINY, TINY2, captions, messages, new_app, page, plotly_specs
+
+
+def _tiny_store():
+    source, split, _ = loaders.data_source()
+    return open_store(loaders.store_folder(TINY, source, split))
+
+
+def _on(at, path: str, model_key: str, name: str = TINY):
+    at = page(at, path)
+    at.selectbox(key=model_key).select(name)
+    return at.run()
+
+
+def test_layers_page_lists_layers_maps_a_channel_and_summarises(app_env):
+    at = _on(new_app().run(), "pages/layers.py", "layers_model")
+    assert not at.exception
+    layers = at.dataframe[0].value
+    assert list(layers["layer"]) == [layer.name for layer in models.load(TINY).layers]
+    assert at.selectbox(key="layer").options == ["conv1", "feat_relu"]
+    assert "Grad-CAM at feat_relu" in captions(at)
+    at.select_slider(key="steps").set_value(32)
+    at.toggle(key="show_channel").set_value(True)
+    at.toggle(key="show_summary").set_value(True)
+    at.run()
+    assert not at.exception
+    channel = at.number_input(key="channel").value
+    assert f"feat_relu channel {channel}" in captions(at)
+    summary = at.dataframe[1].value
+    assert list(summary["layer"]) == summary_layers(models.load(TINY))
+
+
+def test_attention_page_with_the_bundled_vit_and_default_cnn(app_env):
+    at = page(new_app().run(), "pages/attention.py")
+    assert not at.exception
+    assert at.selectbox(key="vit").value == "vit_hybrid_emo3"
+    assert at.selectbox(key="cnn").value == models.default_model()
+    assert captions(at)[:3] == [
+        "model input",
+        "attention at block3_attn (mean of heads)",
+        "rollout (all layers)",
+    ]
+    table = at.dataframe[0].value
+    assert len(table) == 3  # CNN Grad-CAM, ViT rollout, ViT relevance: three pairs
+    assert table["spearman"].between(-1, 1).all() and table["iou"].between(0, 1).all()
+    at.selectbox(key="head").select("head 0")
+    at.select_slider(key="attention_layer").set_value("block0_attn")
+    at.selectbox(key="relevance_class").select("happy")
+    at.run()
+    assert not at.exception
+    assert "attention at block0_attn (head 0)" in captions(at)
+    assert "relevance (happy)" in captions(at)
+
+
+def test_attention_page_on_a_cnn_says_it_has_no_attention(app_env):
+    at = page(new_app().run(), "pages/attention.py")
+    at.selectbox(key="vit").select(TINY).run()
+    assert not at.exception
+    assert any("has no attention layers" in note for note in messages(at)["info"])
+
+
+def test_dataset_page_builds_the_store_then_shows_its_numbers(app_env):
+    at = _on(new_app().run(), "pages/dataset.py", "dataset_model")
+    assert not at.exception and not messages(at)["error"]
+    store = _tiny_store()
+    rows = store.rows
+    assert len(rows) == 300  # the synthetic PublicTest faces (no FER2013 in EMOLENS_DATA)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Accuracy"] == f"{rows['correct'].mean():.1%}"
+    (matrix,) = [spec for spec in plotly_specs(at) if spec["data"][0]["type"] == "heatmap"]
+    expected = np.zeros((3, 3), int)
+    np.add.at(expected, (rows["label"], rows["prediction"]), 1)
+    np.testing.assert_array_equal(matrix["data"][0]["z"], expected)
+    mistakes = rows[~rows["correct"]].sort_values("confidence", ascending=False)
+    gallery = [c for c in captions(at) if c.startswith("#")]
+    assert gallery == [
+        f"#{r.id} {r.true_class} → {r.predicted_class} ({r.confidence:.2f})"
+        for r in mistakes.head(24).itertuples()
+    ]
+    means = [c for c in captions(at) if c.endswith("faces)")]
+    counts = [(rows["label"] == k).sum() for k in range(len(store.classes))]
+    assert means == [f"{c} ({n} faces)" for c, n in zip(store.classes, counts, strict=True)]
+
+
+def test_dataset_filters_and_sorting(app_env):
+    at = _on(new_app().run(), "pages/dataset.py", "dataset_model")
+    at.multiselect(key="dataset_true").set_value(["happy"])
+    at.selectbox(key="dataset_which").select("all")
+    at.radio(key="dataset_sort").set_value("loss, highest first")
+    at.run()
+    assert not at.exception
+    rows = _tiny_store().filter(true="happy").sort_values("loss", ascending=False)
+    gallery = [c for c in captions(at) if c.startswith("#")]
+    assert gallery == [
+        f"#{r.id} {r.true_class} → {r.predicted_class} ({r.confidence:.2f})"
+        for r in rows.head(24).itertuples()
+    ]
+    at.button(key="dataset_go").click().run()  # open the first face on Explain a face
+    assert not at.exception
+    assert at.subheader[0].value.startswith(f"{models.default_model()}: ")
+
+
+def test_embeddings_page_projects_every_stored_face(app_env):
+    at = _on(new_app().run(), "pages/embeddings.py", "embeddings_model")
+    assert not at.exception
+    (chart,) = plotly_specs(at)
+    points = sum(len(trace["customdata"]) for trace in chart["data"])
+    assert points == 300
+    at.radio(key="colour").set_value("right or wrong").run()
+    assert not at.exception
+    assert {trace["name"] for trace in plotly_specs(at)[0]["data"]} <= {"right", "mistake"}
+
+
+def test_compare_page_counts_the_disagreements(app_env):
+    at = page(new_app().run(), "pages/compare.py")
+    at.selectbox(key="compare_a").select(TINY)
+    at.selectbox(key="compare_b").select(TINY2)
+    at.run()
+    assert not at.exception and not messages(at)["error"]
+    source, split, _ = loaders.data_source()
+    rows_a = open_store(loaders.store_folder(TINY, source, split)).rows
+    rows_b = open_store(loaders.store_folder(TINY2, source, split)).rows
+    disagree = int((rows_a["predicted_class"] != rows_b["predicted_class"]).sum())
+    assert any(s.value == f"They disagree on {disagree:,} of 300 faces" for s in at.subheader)
+
+
+def test_trust_page_lists_the_metrics(app_env):
+    at = page(new_app().run(), "pages/trust.py")
+    assert not at.exception
+    assert list(at.dataframe[0].value["metric"]) == list(METRICS)
+
+
+def test_a_missing_store_is_reported_and_other_pages_work(app_env, monkeypatch, tmp_path):
+    monkeypatch.setenv("EMOLENS_DASHBOARD_STORE", str(tmp_path / "no_store"))
+    at = page(new_app().run(), "pages/dataset.py")
+    assert not at.exception
+    (error,) = messages(at)["error"]
+    assert "--store cannot be opened" in error
+    at = page(at, "pages/trust.py")
+    assert not at.exception
+
+
+def test_a_store_of_another_model_is_flagged(app_env, monkeypatch):
+    store = _tiny_store()  # built by the tests above (or now)
+    monkeypatch.setenv("EMOLENS_DASHBOARD_STORE", str(store.path))
+    at = _on(new_app().run(), "pages/dataset.py", "dataset_model", TINY2)
+    assert not at.exception
+    (warning,) = messages(at)["warning"]
+    assert f"was built with {TINY}, not {TINY2}" in warning
+
+
+def test_explain_maps_match_the_library(app_env):
+    """The Layers page's Grad-CAM is explain.grad_cam of the face in focus (no second copy)."""
+    face = loaders.face_input(TINY, *loaders.sample_photo("demo face 1 (angry)"))
+    expected = explain.grad_cam(models.load(TINY), face, None, "feat_relu")
+    np.testing.assert_allclose(
+        loaders.method_maps(TINY, "grad_cam", face, None, "feat_relu"), expected, atol=1e-6
+    )
