@@ -25,13 +25,21 @@ EXIT_INTERRUPTED = 130  # Ctrl-C
 _USER_ERRORS = (ValueError, FileNotFoundError, TypeError, RuntimeError)
 
 
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
+class _Version(argparse.Action):
+    """`--version`: reads the installed distribution's metadata only when asked."""
 
-    try:
-        return version("emolens")
-    except PackageNotFoundError:
-        return "unknown (not installed)"
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest=argparse.SUPPRESS, nargs=0, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            found = version("emolens")
+        except PackageNotFoundError:
+            found = "unknown (not installed)"
+        print(f"emolens {found}")
+        parser.exit()
 
 
 def _add_verbose(parser: argparse.ArgumentParser, default) -> None:
@@ -53,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="emolens", description="Explain facial-emotion classifiers."
     )
-    parser.add_argument("--version", action="version", version=f"emolens {_version()}")
+    parser.add_argument("--version", action=_Version, help="print the version and exit")
     sub = parser.add_subparsers(dest="command", required=True)
     for name in COMMANDS:
         import_module(f"emolens.commands.{name}").add_parser(sub)
