@@ -18,7 +18,7 @@ def deletion_curve(
     steps: int = 32,
     baseline: str | float | np.ndarray = "black",
     score: str = "logit",
-    batch_size: int = 256,
+    batch_size: int = 128,
 ) -> np.ndarray:
     """Target score while pixels are replaced by the baseline, most relevant first.
 
@@ -61,7 +61,7 @@ def deletion_auc(
     steps: int = 32,
     baseline: str | float | np.ndarray = "black",
     score: str = "logit",
-    batch_size: int = 256,
+    batch_size: int = 128,
 ) -> np.ndarray:
     """Area under the deletion curve; lower means a more faithful map.
 

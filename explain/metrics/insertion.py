@@ -18,7 +18,7 @@ def insertion_curve(
     steps: int = 32,
     baseline: str | float | np.ndarray = "blur",
     score: str = "logit",
-    batch_size: int = 256,
+    batch_size: int = 128,
 ) -> np.ndarray:
     """Target score while pixels of the image are put back into the baseline, most relevant first.
 
@@ -61,7 +61,7 @@ def insertion_auc(
     steps: int = 32,
     baseline: str | float | np.ndarray = "blur",
     score: str = "logit",
-    batch_size: int = 256,
+    batch_size: int = 128,
 ) -> np.ndarray:
     """Area under the insertion curve; higher means a more faithful map.
 

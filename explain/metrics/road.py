@@ -52,7 +52,7 @@ def road_curve(
     noise: float = 0.01,
     seed: int | None = 0,
     score: str = "logit",
-    batch_size: int = 256,
+    batch_size: int = 128,
 ) -> np.ndarray:
     """Target score after removing a fraction of pixels and imputing them (ROAD).
 
@@ -118,7 +118,7 @@ def road(
     noise: float = 0.01,
     seed: int | None = 0,
     score: str = "logit",
-    batch_size: int = 256,
+    batch_size: int = 128,
 ) -> np.ndarray:
     """ROAD score per image: mean over `fractions` of the imputed images' target scores.
 
