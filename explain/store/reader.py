@@ -34,6 +34,7 @@ class Store:
         self.path = path
         self.manifest = manifest
         self._shard_size = int(manifest["shard_size"])
+        self._arrays: dict[tuple[str, int], np.ndarray] = {}  # memory maps, opened on demand
 
     def __len__(self) -> int:
         return int(self.manifest["data"]["num_images"])
@@ -157,9 +158,12 @@ class Store:
             )
         return array
 
-    @functools.cache  # noqa: B019  (one memory map per shard array, kept with the store)
     def _array(self, name: str, shard: int) -> np.ndarray:
-        return np.load(self.path / self.manifest["shards"][shard]["arrays"][name], mmap_mode="r")
+        """Array `name` of `shard`, memory-mapped once per store object."""
+        if (name, shard) not in self._arrays:
+            path = self.path / self.manifest["shards"][shard]["arrays"][name]
+            self._arrays[name, shard] = np.load(path, mmap_mode="r")
+        return self._arrays[name, shard]
 
     def _gather(self, name: str, ids: Ids) -> np.ndarray:
         """Rows `ids` of array `name`, shard by shard (only those rows are read)."""
