@@ -25,7 +25,8 @@ def collect_paths(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[
 
     Returns:
         files: the files, duplicates dropped.
-        missing: one `FileError` per path that is neither a file, a folder nor a match.
+        missing: one `FileError` per path that is neither a file, a folder nor a match, or
+            that is a folder (or matches folders) without image files.
     """
     files: dict[Path, None] = {}
     missing: list[FileError] = []
@@ -37,9 +38,12 @@ def collect_paths(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[
             matches = [Path(match) for match in sorted(glob.glob(str(path), recursive=True))]
         if not matches:
             missing.append(FileError(str(raw), "not found (no such file, folder or glob match)"))
-        for match in matches:
-            for file in _files_under(match):
-                files.setdefault(file, None)
+            continue
+        found = [file for match in matches for file in _files_under(match)]
+        if not found:
+            missing.append(FileError(str(raw), "no image files in this folder (or its subfolders)"))
+        for file in found:
+            files.setdefault(file, None)
     return list(files), missing
 
 

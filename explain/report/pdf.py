@@ -56,7 +56,7 @@ def _face_page(result: BatchResult, face: FaceResult) -> Figure:
     axes = figure.add_axes((0.03, 0.03, 0.94, 0.86))
     axes.set_axis_off()
     panels = _panels(axes, result, face)
-    axes.imshow(np.vstack([panels, _bars(axes, result, face, panels)]), interpolation="nearest")
+    axes.imshow(np.vstack([panels, _bars(axes, result, face, panels)]), interpolation="none")
     return figure
 
 

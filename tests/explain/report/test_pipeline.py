@@ -11,18 +11,21 @@ from tests.explain.report.foreign_model import signed_probe
 
 
 def test_collect_paths_expands_folders_recursively_and_globs(tmp_path):
+    (tmp_path / "empty" / "sub").mkdir(parents=True)
     for name in ("a/1.png", "a/b/2.JPG", "a/b/notes.txt", "a/.hidden/3.png", "c/4.webp"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_bytes(b"x")
     files, missing = collect_paths(
         [tmp_path / "a", str(tmp_path / "c" / "*.webp"), tmp_path / "a" / "1.png",
-         tmp_path / "a" / "b" / "notes.txt", str(tmp_path / "**" / "2.JPG"), tmp_path / "nope"]
+         tmp_path / "a" / "b" / "notes.txt", str(tmp_path / "**" / "2.JPG"), tmp_path / "nope",
+         tmp_path / "empty"]
     )  # fmt: skip
     assert [f.relative_to(tmp_path).as_posix() for f in files] == [
         "a/1.png", "a/b/2.JPG", "c/4.webp", "a/b/notes.txt"
     ]  # fmt: skip
     assert [(m.file, m.reason.split(" (")[0]) for m in missing] == [
-        (str(tmp_path / "nope"), "not found")
+        (str(tmp_path / "nope"), "not found"),
+        (str(tmp_path / "empty"), "no image files in this folder"),
     ]
 
 
