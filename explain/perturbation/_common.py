@@ -1,4 +1,4 @@
-"""Shared plumbing for perturbation methods: checked inputs and target probabilities."""
+"""Shared plumbing for perturbation methods: checked inputs and target scores."""
 
 from __future__ import annotations
 
@@ -20,7 +20,30 @@ def prepare_targets(
     return head, images, indices
 
 
-def target_probs(head: keras.Model, inputs: tf.Tensor, targets: tf.Tensor) -> tf.Tensor:
-    """Softmax probability of each input's target class: (B, H, W, C), (B,) -> (B,)."""
-    probs = tf.nn.softmax(head(inputs, training=False), axis=-1)
-    return tf.gather(probs, targets, batch_dims=1)
+SCORES: tuple[str, ...] = ("logit", "probability")
+"""What a perturbation method measures: the target's logit (default, as the gradient methods)
+or its softmax probability."""
+
+
+def check_score(score: str, caller: str) -> bool:
+    """True for "probability", False for "logit".
+
+    Raises:
+        ValueError: any other value.
+    """
+    if score not in SCORES:
+        raise ValueError(
+            f'{caller} score must be one of {SCORES}; got {score!r}. "logit" explains the '
+            'class logit like the gradient methods, "probability" its softmax probability.'
+        )
+    return score == "probability"
+
+
+def target_scores(
+    head: keras.Model, inputs: tf.Tensor, targets: tf.Tensor, probability: bool
+) -> tf.Tensor:
+    """Each input's target logit, or softmax probability: (B, H, W, C), (B,) -> (B,)."""
+    logits = head(inputs, training=False)
+    if probability:
+        logits = tf.nn.softmax(logits, axis=-1)
+    return tf.gather(logits, targets, batch_dims=1)

@@ -1,4 +1,4 @@
-"""Occlusion: how much the target probability drops when a patch is covered."""
+"""Occlusion: how much the target logit (or probability) drops when a patch is covered."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import tensorflow as tf
 from emolens.explain._batch import batches
 from emolens.explain._maps import to_unit_range
 from emolens.explain.gradients._common import pair_chunks
-from emolens.explain.perturbation._common import prepare_targets
+from emolens.explain.perturbation._common import check_score, prepare_targets
 from emolens.explain.types import Images, Maps, Targets
 
 
@@ -42,15 +42,18 @@ def _occluded_logits(head, images, corners, patch, fill, image_ids, patch_ids):
     return head(tf.where(covered, fill, inputs), training=False)
 
 
-def _target_probs(logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
-    """Softmax probability of each row's target, row by row: (b, classes), (b,) -> (b,) float64.
+def _target_scores(logits: np.ndarray, targets: np.ndarray, probability: bool) -> np.ndarray:
+    """Each row's target logit or softmax probability: (b, classes), (b,) -> (b,) float64.
 
-    TensorFlow's softmax rounds a row differently depending on its position in the batch
-    (about 1e-8), so equal logits could give unequal probabilities; numpy's does not.
+    Computed row by row in numpy: TensorFlow's softmax rounds a row differently depending on
+    its position in the batch (about 1e-8), so equal logits could give unequal probabilities.
     """
     logits = logits.astype(np.float64)
+    rows = np.arange(len(logits))
+    if not probability:
+        return logits[rows, targets]
     exps = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return exps[np.arange(len(exps)), targets] / exps.sum(axis=1)
+    return exps[rows, targets] / exps.sum(axis=1)
 
 
 def occlusion(
@@ -63,8 +66,9 @@ def occlusion(
     patch: int | tuple[int, int] = 8,
     stride: int | tuple[int, int] = 4,
     fill: float = 0.5,
+    score: str = "logit",
 ) -> Maps:
-    """Occlusion maps: mean drop in target probability over the patches covering each pixel.
+    """Occlusion maps: mean drop in the target's score over the patches covering each pixel.
 
     Args:
         model: Keras classifier with a (N, num_classes) output; probabilities are the softmax
@@ -78,17 +82,20 @@ def occlusion(
         stride: step between patches in pixels, int or (h, w); the last row and column of
             patches always reach the image edge.
         fill: value the patch is filled with (0.5: mid gray).
+        score: what drops: "logit" (default; what the gradient methods explain) or
+            "probability" (softmax of the logits, which also rises when other classes fall).
 
     Returns:
-        float32 (N, H, W): ReLU of the probability drop, each map scaled to [0, 1].
+        float32 (N, H, W): ReLU of the score drop, each map scaled to [0, 1].
 
     Raises:
-        ValueError: invalid `images` or `targets`, or a patch larger than the image.
+        ValueError: invalid `images`, `targets` or `score`, or a patch larger than the image.
 
     Reference: Zeiler and Fergus, Visualizing and Understanding Convolutional Networks,
     https://arxiv.org/abs/1311.2901
     """
     patch, stride = _pair(patch, "patch"), _pair(stride, "stride")
+    probability = check_score(score, "occlusion")
     head, images, indices = prepare_targets(model, images, targets, "occlusion", batch_size)
     height, width = images.shape[1:3]
     if patch[0] > height or patch[1] > width:
@@ -107,7 +114,7 @@ def occlusion(
                 tf.constant(fill, tf.float32), tf.constant(image_ids), tf.constant(patch_ids),
             ).numpy()  # fmt: skip
             rows = block.start + image_ids
-            scores[rows, patch_ids] = _target_probs(logits, indices[rows])
+            scores[rows, patch_ids] = _target_scores(logits, indices[rows], probability)
     drops = (scores[:, -1:] - scores[:, :-1]).astype(np.float32)  # (N, P)
     return to_unit_range(_spread(np.maximum(drops, 0.0), corners, patch, (height, width)))
 

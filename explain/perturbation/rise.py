@@ -1,4 +1,4 @@
-"""RISE: random masks weighted by the target probability of the masked image."""
+"""RISE: random masks weighted by the target logit (or probability) of the masked image."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import tensorflow as tf
 
 from emolens.explain._batch import batches
 from emolens.explain._maps import to_unit_range
-from emolens.explain.perturbation._common import prepare_targets, target_probs
+from emolens.explain.perturbation._common import check_score, prepare_targets, target_scores
 from emolens.explain.types import Images, Maps, Targets
 
 
@@ -25,14 +25,14 @@ def _masks(grids, shifts, size, upsampled):
 
 
 @tf.function(reduce_retracing=True)
-def _accumulate(head, images, masks, targets, total):
-    """Add sum_m p(target | image * mask_m) mask_m into `total` (B, H, W)."""
+def _accumulate(head, images, masks, targets, total, score_sum, probability):
+    """Add sum_m s(target | image * mask_m) mask_m into `total` (B, H, W), sum_m s into (B,)."""
     count, num_masks = tf.shape(images)[0], tf.shape(masks)[0]
     inputs = images[:, None] * masks[None, ..., None]  # (B, m, H, W, C)
     inputs = tf.reshape(inputs, tf.concat([[count * num_masks], tf.shape(images)[1:]], 0))
-    probs = target_probs(head, inputs, tf.repeat(targets, num_masks))  # (B*m,)
-    probs = tf.reshape(probs, tf.stack([count, num_masks]))
-    return total + tf.einsum("bm,mhw->bhw", probs, masks)
+    scores = target_scores(head, inputs, tf.repeat(targets, num_masks), probability)  # (B*m,)
+    scores = tf.reshape(scores, tf.stack([count, num_masks]))
+    return total + tf.einsum("bm,mhw->bhw", scores, masks), score_sum + tf.reduce_sum(scores, 1)
 
 
 def rise(
@@ -46,8 +46,9 @@ def rise(
     cells: int = 8,
     keep: float = 0.5,
     seed: int = 0,
+    score: str = "logit",
 ) -> Maps:
-    """RISE maps: mean of random masks weighted by the target probability they leave.
+    """RISE maps: mean of random masks weighted by the target's score they leave.
 
     Each mask is a random `cells` x `cells` binary grid (each cell kept with probability
     `keep`), upsampled bilinearly to (cells + 1) cell sizes and cropped at a random shift.
@@ -66,12 +67,16 @@ def rise(
         cells: grid cells per side of the low-resolution masks.
         keep: probability that a cell is kept (not masked).
         seed: seed of the masks; the same seed gives the same maps.
+        score: the weight of a mask: "logit" (default; what the gradient methods explain),
+            centred on its mean over the masks since a logit's zero is arbitrary (the map is
+            then the covariance of logit and mask), or "probability" (softmax of the logits,
+            uncentred, as in the paper).
 
     Returns:
-        float32 (N, H, W), each map scaled to [0, 1].
+        float32 (N, H, W), each map scaled to [0, 1] after a ReLU.
 
     Raises:
-        ValueError: invalid `images`, `targets`, `n_masks`, `cells` or `keep`.
+        ValueError: invalid `images`, `targets`, `n_masks`, `cells`, `keep` or `score`.
 
     Reference: Petsiuk et al., RISE, https://arxiv.org/abs/1806.07421
     """
@@ -80,6 +85,7 @@ def rise(
             f"rise needs n_masks >= 1, cells >= 1 and 0 < keep <= 1; got n_masks={n_masks}, "
             f"cells={cells}, keep={keep}. Typical values: 1000, 8, 0.5."
         )
+    probability = check_score(score, "rise")
     head, images, indices = prepare_targets(model, images, targets, "rise", batch_size)
     size = images.shape[1:3]
     cell = (math.ceil(size[0] / cells), math.ceil(size[1] / cells))
@@ -91,9 +97,17 @@ def rise(
     for block in batches(len(images), batch_size):
         block_images, block_targets = tf.constant(images[block]), tf.constant(indices[block])
         total = tf.zeros((len(block_images), *size), tf.float32)
+        score_sum = tf.zeros((len(block_images),), tf.float32)
+        mask_sum = np.zeros(size, np.float64)
         per_pass = max(1, batch_size // len(block_images))
         for rows in batches(n_masks, per_pass):
             masks = _masks(grids[rows], shifts[rows], tf.constant(size, tf.int32), upsampled)
-            total = _accumulate(head, block_images, masks, block_targets, total)
-        maps.append(total.numpy() / (n_masks * keep))
+            total, score_sum = _accumulate(
+                head, block_images, masks, block_targets, total, score_sum, probability
+            )
+            mask_sum += masks.numpy().sum(axis=0)
+        block_maps = total.numpy().astype(np.float64)
+        if not probability:  # sum_m (s_m - mean s) mask_m
+            block_maps -= (score_sum.numpy() / n_masks)[:, None, None] * mask_sum
+        maps.append(block_maps / (n_masks * keep))
     return to_unit_range(np.concatenate(maps))

@@ -21,13 +21,37 @@ def test_occlusion_finds_the_summed_region():
 
 def test_occlusion_other_class_gains_so_its_map_is_zero():
     model = region_sum_model((12, 12, 1), (4, 8, 2, 6), scale=0.2)
+    maps = occlusion(model, _images(), 1, patch=2, fill=0.0, score="probability")
+    np.testing.assert_array_equal(maps, 0.0)  # class 1's probability only rises
+    # its logit is constant 0: no drop either
     np.testing.assert_array_equal(occlusion(model, _images(), 1, patch=2, fill=0.0), 0.0)
 
 
-def _reference_one(model, image, target, patch, stride, fill):
+def test_occlusion_logit_score_is_the_linear_models_patch_sum():
+    """Known answer: on a linear model, the logit drop of a patch filled with 0 is sum(w * x)."""
+    weights = np.random.default_rng(1).random((2, 12, 12, 1), dtype=np.float32)
+    weights[1] = -weights[0]  # class 1 is class 0's negative, so probabilities saturate
+    model = linear_pixel_model(weights)
+    images = _images()
+    drops = (weights[0] * images)[..., 0].reshape(3, 6, 2, 6, 2).sum(axis=(2, 4))  # (3, 6, 6)
+    expected = np.repeat(np.repeat(drops, 2, axis=1), 2, axis=2)
+    expected /= expected.max(axis=(1, 2), keepdims=True)
+    maps = occlusion(model, images, 0, patch=2, stride=2, fill=0.0)  # default score: logit
+    np.testing.assert_allclose(maps, expected, atol=1e-5)
+    probability = occlusion(model, images, 0, patch=2, stride=2, fill=0.0, score="probability")
+    assert np.abs(probability - expected).max() > 0.1  # the saturated softmax differs
+
+
+def test_occlusion_rejects_an_unknown_score():
+    with pytest.raises(ValueError, match="occlusion score must be one of"):
+        occlusion(region_sum_model((6, 6, 1), (0, 2, 0, 2)), _images(1, (6, 6, 1)), score="prob")
+
+
+def _reference_one(model, image, target, patch, stride, fill, score="probability"):
     """Slow reference: every patch position, one forward pass each, mean drop per pixel."""
-    probs = lambda x: keras.ops.softmax(  # noqa: E731
-        keras.Model(model.inputs[0], model.get_layer("logits").output)(x[None])
+    logits = keras.Model(model.inputs[0], model.get_layer("logits").output)
+    probs = lambda x: (  # noqa: E731
+        keras.ops.softmax(logits(x[None])) if score == "probability" else logits(x[None])
     ).numpy()[0, target]
     size = image.shape[0]
     starts = sorted(set(range(0, size - patch + 1, stride)) | {size - patch})
@@ -43,14 +67,17 @@ def _reference_one(model, image, target, patch, stride, fill):
     return result / result.max() if result.max() > 0 else result
 
 
-def test_occlusion_batched_matches_the_one_by_one_reference():
+@pytest.mark.parametrize("score", ["logit", "probability"])
+def test_occlusion_batched_matches_the_one_by_one_reference(score):
     keras.utils.set_random_seed(0)
     model = tiny_cnn((9, 9, 1))
     images = _images(3, (9, 9, 1))
-    maps = occlusion(model, images, [0, 1, 2], patch=3, stride=2, fill=0.2, batch_size=5)
+    maps = occlusion(
+        model, images, [0, 1, 2], patch=3, stride=2, fill=0.2, batch_size=5, score=score
+    )
     for i in range(3):
         np.testing.assert_allclose(
-            maps[i], _reference_one(model, images[i], i, 3, 2, 0.2), atol=1e-5
+            maps[i], _reference_one(model, images[i], i, 3, 2, 0.2, score), atol=1e-5
         )
 
 

@@ -16,11 +16,41 @@ def test_rise_correlates_with_the_summed_region():
     weights = np.zeros((2, 24, 24, 1), np.float32)
     weights[0, 6:18, 6:18] = 0.3
     bias = np.array([-0.3 * 0.5 * images[0, 6:18, 6:18].sum(), 0.0], np.float32)  # p ~ 0.5
-    maps = rise(linear_pixel_model(weights, bias), images, 0, n_masks=4000, cells=12)
+    model = linear_pixel_model(weights, bias)
+    maps = rise(model, images, 0, n_masks=4000, cells=12, score="probability")
     truth = np.zeros((24, 24))
     truth[6:18, 6:18] = 1
     for one in maps:
         assert np.corrcoef(one.ravel(), truth.ravel())[0, 1] > 0.9
+
+
+def _masks_numpy(n_masks, cells, keep, seed, size):
+    """The masks RISE draws from `seed`, rebuilt through the same steps (m, H, W)."""
+    cell = (-(-size // cells),) * 2
+    rng = np.random.default_rng(seed)
+    grids = (rng.random((n_masks, cells, cells)) < keep).astype(np.float32)
+    shifts = np.stack([rng.integers(0, c, n_masks) for c in cell], axis=1).astype(np.int32)
+    upsampled = tf.constant([(cells + 1) * cell[0]] * 2)
+    return _masks(grids, shifts, tf.constant((size, size)), upsampled).numpy()
+
+
+def test_rise_logit_score_is_the_covariance_of_the_linear_logit_and_the_masks():
+    """Known answer: weights are sum_m (s_m - mean s) M_m / (n keep), s_m = w . (x * M_m) + b."""
+    images = _images(2, (12, 12, 1))
+    weights = np.random.default_rng(3).normal(size=(2, 12, 12, 1)).astype(np.float32)
+    bias = np.array([5.0, -5.0], np.float32)  # a logit offset must not change the map
+    masks = _masks_numpy(300, 4, 0.5, 7, 12).astype(np.float64)  # (m, H, W)
+    logits = np.einsum("nhw,mhw->nm", (weights[0] * images)[..., 0], masks) + bias[0]
+    centred = logits - logits.mean(axis=1, keepdims=True)
+    expected = np.maximum(np.einsum("nm,mhw->nhw", centred, masks), 0)
+    expected /= expected.max(axis=(1, 2), keepdims=True)
+    kwargs = {"n_masks": 300, "cells": 4, "seed": 7}
+    maps = rise(linear_pixel_model(weights, bias), images, 0, **kwargs)  # default: logit
+    np.testing.assert_allclose(maps, expected, atol=1e-4)
+    no_bias = rise(linear_pixel_model(weights), images, 0, **kwargs)
+    np.testing.assert_allclose(no_bias, maps, atol=1e-4)
+    probability = rise(linear_pixel_model(weights, bias), images, 0, score="probability", **kwargs)
+    assert np.abs(probability - expected).max() > 0.1
 
 
 def test_rise_batched_equals_one_by_one_and_is_seeded():
@@ -38,6 +68,8 @@ def test_rise_batched_equals_one_by_one_and_is_seeded():
 
 
 def test_rise_rejects_bad_options():
+    with pytest.raises(ValueError, match="rise score must be one of"):
+        rise(tiny_cnn((10, 10, 1)), _images(1, (10, 10, 1)), score="softmax")
     model = tiny_cnn((10, 10, 1))
     with pytest.raises(ValueError, match="keep=1.5"):
         rise(model, _images(1, (10, 10, 1)), keep=1.5)
