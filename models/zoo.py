@@ -212,7 +212,8 @@ def with_input_range(model: keras.Model, input_range: str | Sequence[float]) -> 
     the CAM methods and the logits before a final softmax stay reachable too.
 
     Raises:
-        ValueError: bad `input_range`, or a subclassed model (no graph to rebuild).
+        ValueError: bad `input_range`, several inputs or outputs, or a subclassed model (no
+            graph to rebuild).
     """
     low, high = parse_input_range(input_range)
     if (low, high) == (0.0, 1.0):
@@ -223,6 +224,11 @@ def with_input_range(model: keras.Model, input_range: str | Sequence[float]) -> 
             f"input_range={input_range!r} needs a Functional or Sequential model; "
             f"{model.name!r} is a subclassed {type(model).__name__}. Put the scaling inside "
             "the model, or save it as a Functional model."
+        )
+    if len(model.inputs) != 1 or len(model.outputs) != 1:
+        raise ValueError(
+            f"input_range={input_range!r} needs a model with one image input and one output; "
+            f"{model.name!r} has {len(model.inputs)} inputs and {len(model.outputs)} outputs."
         )
     images = keras.Input(shape=model.inputs[0].shape[1:], name="image")
     pixels = keras.layers.Rescaling(high - low, offset=low, name="input_range")(images)

@@ -245,3 +245,19 @@ def test_class_and_range_errors_say_what_arrived(foreign_files):
         zoo.load(paths[".keras"], input_range="0-255")
     with pytest.raises(FileNotFoundError, match="missing.h5' not found"):
         zoo.load("missing.h5")
+
+
+def test_input_range_refuses_models_it_cannot_rebuild():
+    class Doubler(keras.Model):
+        def call(self, images):
+            return images * 2.0
+
+    with pytest.raises(ValueError, match="needs a Functional or Sequential model; .* subclassed"):
+        zoo.with_input_range(Doubler(), "-1,1")
+    images = keras.Input((8, 8, 1))
+    two_heads = keras.Model(
+        images, [keras.layers.Flatten()(images), keras.layers.Flatten()(images)]
+    )
+    with pytest.raises(ValueError, match="one image input and one output; .* 2 outputs"):
+        zoo.with_input_range(two_heads, "0,255")
+    assert zoo.with_input_range(two_heads, "0,1") is two_heads  # nothing to prepend
