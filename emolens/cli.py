@@ -17,7 +17,10 @@ from emolens.commands.train import train_config
 __all__ = ["COMMANDS", "EXIT_FAILURE", "EXIT_USAGE", "build_parser", "main", "train_config"]
 
 # Subcommand modules under emolens/commands/, in the order `emolens --help` lists them.
-COMMANDS = ("train", "evaluate", "data", "models", "index", "explain", "dashboard")
+COMMANDS = (
+    "train", "evaluate", "data", "models", "index", "explain", "dashboard",
+    "export", "predict", "demo", "export-space",
+)  # fmt: skip
 
 EXIT_FAILURE = 1  # an unexpected error (a bug): rerun with --verbose for the traceback
 EXIT_USAGE = 2  # the user can fix it: bad flags, a missing file, an unknown model
@@ -64,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action=_Version, help="print the version and exit")
     sub = parser.add_subparsers(dest="command", required=True)
     for name in COMMANDS:
-        import_module(f"emolens.commands.{name}").add_parser(sub)
+        import_module(f"emolens.commands.{name.replace('-', '_')}").add_parser(sub)
     _add_verbose(parser, False)
     return parser
 
@@ -80,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         from emolens._quiet import silence_tensorflow
 
         silence_tensorflow()
-    command = import_module(f"emolens.commands.{args.command}")
+    command = import_module(f"emolens.commands.{args.command.replace('-', '_')}")
     try:
         return command.run(args)
     except _USER_ERRORS as error:
