@@ -26,7 +26,7 @@ td img{display:block;width:160px;height:160px;margin:0 auto 4px;image-rendering:
 .bar .track{background:#eee;height:10px} .bar .fill{background:#4a7bd0;height:10px}
 .bar.top .fill{background:#d0584a} .bar.top{font-weight:bold}
 .bar .value{text-align:right}
-.error{color:#a00;font-size:12px;max-width:160px}
+.error{color:#a00;font-size:12px;max-width:160px;overflow-wrap:anywhere}
 """
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+import textwrap
 from typing import BinaryIO
 
 import numpy as np
@@ -55,6 +56,7 @@ def _face_page(result: BatchResult, face: FaceResult) -> Figure:
     )
     axes = figure.add_axes((0.03, 0.03, 0.94, 0.86))
     axes.set_axis_off()
+    axes.set_anchor("N")  # images right under the title, white space at the bottom
     panels = _panels(axes, result, face)
     axes.imshow(np.vstack([panels, _bars(axes, result, face, panels)]), interpolation="none")
     return figure
@@ -132,5 +134,5 @@ def _text_page(title: str, lines: list[str]) -> Figure:
 
 
 def _wrap(text: str, width: int = 40) -> str:
-    """Hard-wrap one line every `width` characters (matplotlib's wrap ignores long words)."""
-    return "\n".join(text[i : i + width] for i in range(0, len(text), width)) or text
+    """Wrap at word boundaries, long words cut (matplotlib's own wrap leaves them whole)."""
+    return textwrap.fill(text, width, break_long_words=True, break_on_hyphens=False) or text
