@@ -68,7 +68,12 @@ def embedding_chart(points: np.ndarray, rows: pd.DataFrame, color: str) -> go.Fi
         opacity=0.7,
     )
     figure.update_traces(marker={"size": 5})
-    figure.update_layout(height=480, margin=dict(l=10, r=10, t=10, b=10), dragmode="lasso")
+    figure.update_layout(
+        height=480,
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        dragmode="lasso",
+        legend={"orientation": "h", "y": 1.1, "title_text": ""},
+    )
     return figure
 
 

@@ -118,7 +118,8 @@ def store_for(model_name: str):
     source, split, description = loaders.data_source()
     path = loaders.store_folder(model_name, source, split)
     if not loaders.store_stamp(path):
-        st.info(
+        note = st.empty()
+        note.info(
             f"First visit: indexing {description} with {model_name} (predictions, embeddings, "
             f"Grad-CAM maps) into {path}. Later visits open it at once."
         )
@@ -133,6 +134,7 @@ def store_for(model_name: str):
             st.error(f"Could not build a store for {model_name}: {error}")
             return None
         bar.empty()
+        note.empty()
     try:
         return loaders.open_store(str(path), loaders.store_stamp(path))
     except (ValueError, FileNotFoundError) as error:

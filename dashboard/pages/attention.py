@@ -60,7 +60,9 @@ maps = {
 columns = st.columns(len(maps) + 1)
 columns[0].image(display, caption="model input", width="stretch")
 for column, (title, heatmaps) in zip(columns[1:], maps.items(), strict=True):
-    column.image(loaders.overlay_image(display, heatmaps[0], alpha, cmap), caption=title)
+    column.image(
+        loaders.overlay_image(display, heatmaps[0], alpha, cmap), caption=title, width="stretch"
+    )
 
 st.subheader(f"{cnn} (Grad-CAM) vs {vit} (rollout, relevance)")
 cnn_shape = loaders.model_info(cnn)["input_shape"]
@@ -70,7 +72,9 @@ if cnn_shape != info["input_shape"]:
 comparison = loaders.compare_cnn_vit(cnn, vit, images)
 columns = st.columns(len(comparison.maps))
 for column, (title, heatmaps) in zip(columns, comparison.maps.items(), strict=True):
-    column.image(loaders.overlay_image(display, heatmaps[0], alpha, cmap), caption=title)
+    column.image(
+        loaders.overlay_image(display, heatmaps[0], alpha, cmap), caption=title, width="stretch"
+    )
 table = comparison.table
 st.dataframe(table, hide_index=True, width="stretch")
 st.caption(

@@ -68,6 +68,8 @@ def streamlit_command(args: argparse.Namespace) -> list[str]:
         "false",
         "--global.developmentMode",
         "false",
+        "--client.toolbarMode",
+        "viewer",
     ]
 
 
