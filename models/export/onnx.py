@@ -112,7 +112,7 @@ def _convert(model: keras.Model, function, signature, opset: int):
     """tf2onnx conversion of the traced function; unsupported ops name their Keras layer."""
     import tf2onnx
 
-    from emolens.models.export._stitch import HANDLERS
+    from emolens.models.export._gradient_ops import HANDLERS
 
     if not 7 <= opset <= 18:
         raise ValueError(f"opset must be between 7 and 18 (tf2onnx 1.17); got {opset}.")

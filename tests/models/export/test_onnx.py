@@ -71,6 +71,25 @@ def test_chosen_layer_through_relu_and_batch_of_one(tmp_path):
     _assert_cam_parity(cam, explain.grad_cam(model, images, 2, "conv1"))
 
 
+def test_gradients_through_tanh_sigmoid_and_layer_norm(tmp_path):
+    """TanhGrad, SigmoidGrad and RsqrtGrad (LayerNormalization) between the layer and logits."""
+    keras.utils.set_random_seed(4)
+    images = keras.Input((10, 10, 1))
+    x = keras.layers.Conv2D(6, 3, padding="same", name="feat")(images)
+    x = keras.layers.LayerNormalization(name="norm")(x)
+    x = keras.layers.Dense(6, activation="tanh", name="tanh")(x)
+    x = keras.layers.Dense(6, activation="sigmoid", name="sigmoid")(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    logits = keras.layers.Dense(3, name="logits")(x)
+    model = keras.Model(images, keras.layers.Softmax(name="probs")(logits))
+    path = tmp_path / "act.onnx"
+    export_onnx(model, path, with_cam=True, layer="feat")
+    batch = np.random.default_rng(4).random((3, 10, 10, 1), dtype=np.float32)
+    probs, cam = _run_cam(path, batch, [0, 1, 2])
+    np.testing.assert_allclose(probs, model.predict(batch, verbose=0), atol=1e-5)
+    _assert_cam_parity(cam, explain.grad_cam(model, batch, np.array([0, 1, 2]), "feat"))
+
+
 def test_layer_behind_max_pooling_names_the_missing_gradient_op(small_cnn, tmp_path):
     with pytest.raises(ValueError, match=r"layers: pool\).*MaxPoolGrad.*without --with-cam"):
         export_onnx(small_cnn, tmp_path / "pool.onnx", with_cam=True, layer="conv1")
@@ -134,7 +153,7 @@ def test_dynamic_stitch_conversion_has_known_answer():
     import tensorflow as tf
     import tf2onnx
 
-    from emolens.models.export._stitch import HANDLERS
+    from emolens.models.export._gradient_ops import HANDLERS
 
     @tf.function
     def stitch(shape):

@@ -1,5 +1,8 @@
 """ONNX conversions tf2onnx 1.17 lacks or gets wrong, for the gradient ops of Grad-CAM graphs.
 
+tf2onnx has no conversion for ReluGrad, TanhGrad, SigmoidGrad, RsqrtGrad (dy times a function
+of the op's output) and ShapeN (several Shape ops): they are added below.
+
 TensorFlow writes the gradient of a mean over axes of a tensor whose batch size is unknown as
 `reshape(grad, dynamic_stitch([range(rank), axes], [shape, ones]))`. tf2onnx 1.17 converts
 DynamicStitch to a ScatterElements whose output is as long as all the data together (here
