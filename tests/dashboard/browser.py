@@ -3,6 +3,7 @@
 Used by test_browser.py and to take the README's screenshots:
 
     python -m tests.dashboard.browser docs/     # one PNG per main page, synthetic data only
+    python -m tests.dashboard.browser docs/ compare layers   # just these pages
 """
 
 from __future__ import annotations
@@ -136,6 +137,9 @@ class Tab:
             f"document.body.innerText.includes({json.dumps(text)}) && "
             "!document.querySelector('[data-testid=\"stStatusWidget\"]') && "
             '!document.querySelector(\'[data-stale="true"], [data-testid="stSkeleton"]\') && '
+            "[...document.querySelectorAll('[data-testid=\"stImage\"]')]"
+            ".every(box => [...box.querySelectorAll('img')]"
+            ".some(image => image.complete && image.naturalWidth)) && "
             "[...document.querySelectorAll('[data-testid=\"stPlotlyChart\"]')]"
             ".every(chart => chart.querySelector('.main-svg'))"
         )
@@ -214,14 +218,21 @@ def synthetic_env(cache: Path, data: Path) -> dict[str, str]:
     return env
 
 
-def take_screenshots(out: Path, cache: Path) -> list[Path]:
-    """One screenshot per main page into `out` (width 1400, shrunk to 1000 px wide PNGs)."""
+def take_screenshots(out: Path, cache: Path, only: tuple[str, ...] = ()) -> list[Path]:
+    """One screenshot per main page into `out` (width 1400, shrunk to 1000 px wide PNGs).
+
+    `only`: file names (without .png) to take; default every page of `PAGES`.
+    """
     import cv2
 
     saved = []
     with tempfile.TemporaryDirectory() as empty:
         with dashboard(synthetic_env(cache, Path(empty))) as url, chromium() as tab:
+            tab.send("Page.navigate", url=url)  # the first session registers st.navigation
+            tab.wait_for_text(PAGES[0][1], timeout=600)
             for path, text, name in PAGES:
+                if only and name.removesuffix(".png") not in only:
+                    continue
                 tab.send("Page.navigate", url=f"{url}/{path}")
                 tab.wait_for_text(text, timeout=600, settle=10.0)
                 file = tab.screenshot(out / name)
@@ -239,5 +250,5 @@ def take_screenshots(out: Path, cache: Path) -> list[Path]:
 if __name__ == "__main__":
     target = Path(sys.argv[1] if len(sys.argv) > 1 else "docs")
     cache_dir = Path(os.environ.get("EMOLENS_DASHBOARD_CACHE", Path.home() / ".cache/emolens/docs"))
-    for written in take_screenshots(target, cache_dir):
+    for written in take_screenshots(target, cache_dir, tuple(sys.argv[2:])):
         print(written)
