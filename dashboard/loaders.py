@@ -445,3 +445,12 @@ def store_projection(path: str, stamp: float, method: str = "pca") -> np.ndarray
     from sklearn.decomposition import PCA
 
     return PCA(n_components=2, random_state=0).fit_transform(embeddings).astype(np.float32)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def embedding_figure(path: str, stamp: float, method: str, colour: str):
+    """The plotly scatter of the store's 2-D projection, coloured by column `colour`."""
+    from emolens.dashboard.charts import embedding_chart
+
+    rows = open_store(path, stamp).rows
+    return embedding_chart(store_projection(path, stamp, method), rows, colour)

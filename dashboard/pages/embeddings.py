@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from emolens.dashboard import charts, loaders, widgets
+from emolens.dashboard import loaders, widgets
 
 COLOURS = {"true class": "true_class", "prediction": "predicted_class", "right or wrong": "correct"}
 
@@ -22,9 +22,8 @@ except ImportError:
 left, right = st.columns(2)
 projection = left.radio("Projection", projections, horizontal=True, key="projection")
 colour = right.radio("Colour by", list(COLOURS), horizontal=True, key="colour")
-points = loaders.store_projection(path, stamp, projection.lower())
 event = st.plotly_chart(
-    charts.embedding_chart(points, store.rows, COLOURS[colour]),
+    loaders.embedding_figure(path, stamp, projection.lower(), COLOURS[colour]),
     on_select="rerun",
     selection_mode=("points", "box", "lasso"),
     key="embedding",
