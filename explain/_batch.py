@@ -11,11 +11,15 @@ from emolens.explain.data.labels import class_index
 from emolens.explain.types import Images, Targets
 
 
-def as_images(images: object, caller: str = "explain") -> Images:
-    """Return `images` as float32 (N, H, W, C), checking rank and range.
+def as_images(images: object, caller: str = "explain", model: keras.Model | None = None) -> Images:
+    """Return `images` as float32 (N, H, W, C), checking rank, range and finiteness.
+
+    With `model`, the images must also fit its input (H, W, C) and its output must be
+    (N, num_classes) class scores.
 
     Raises:
-        ValueError: not 4-D, empty, or values far outside [0, 1].
+        ValueError: not 4-D, empty, NaN/Inf, values far outside [0, 1], or not what `model`
+            takes or gives. TypeError: not numeric.
     """
     array = np.asarray(images)
     if array.ndim == 3 and array.shape[-1] not in (1, 3):
@@ -28,9 +32,18 @@ def as_images(images: object, caller: str = "explain") -> Images:
         raise ValueError(f"{caller} expects images shaped (N, H, W, C); got {array.shape}.{hint}")
     if array.shape[0] == 0:
         raise ValueError(f"{caller} got an empty batch of images (shape {array.shape}).")
+    if min(array.shape[1:]) == 0:
+        raise ValueError(f"{caller} got images with no pixels or no channels: {array.shape}.")
     if not np.issubdtype(array.dtype, np.number):
         raise TypeError(f"{caller} expects numeric images; got dtype {array.dtype}.")
     array = array.astype(np.float32, copy=False)
+    if not np.isfinite(array).all():
+        raise ValueError(
+            f"{caller} got images with NaN or Inf values ({int((~np.isfinite(array)).sum())} "
+            "of them). Replace them (np.nan_to_num) or drop those images."
+        )
+    if model is not None:
+        _check_model_fit(model, array.shape, caller)
     low, high = float(array.min()), float(array.max())
     if low < -1e-3 or high > 1.0 + 1e-3:
         raise ValueError(
@@ -38,6 +51,27 @@ def as_images(images: object, caller: str = "explain") -> Images:
             "Divide uint8 images by 255; put any normalisation inside the model."
         )
     return array
+
+
+def _check_model_fit(model: keras.Model, shape: tuple[int, ...], caller: str) -> None:
+    """Images (N, H, W, C) must match the model's input; its output must be (N, classes)."""
+    inputs, outputs = getattr(model, "inputs", None), getattr(model, "outputs", None)
+    if not inputs or not outputs:
+        return  # an unbuilt subclassed model: nothing to check against
+    expected = tuple(inputs[0].shape[1:])
+    fits = all(e in (None, got) for e, got in zip(expected, shape[1:], strict=False))
+    if len(expected) == 3 and not fits:
+        wanted = ", ".join(map(str, expected))
+        raise ValueError(
+            f"{caller}: model {model.name!r} takes images shaped (N, {wanted}); got {shape}. "
+            f"Resize the images, or convert gray/RGB to {expected[-1]} channel(s)."
+        )
+    if len(outputs) != 1 or len(outputs[0].shape) != 2:
+        raise ValueError(
+            f"{caller} explains classifiers with one (N, num_classes) output; model "
+            f"{model.name!r} outputs {[tuple(o.shape) for o in outputs]}. Pass a classifier, "
+            "or a sub-model ending in its class scores."
+        )
 
 
 def model_classes(model: keras.Model) -> tuple[str, ...] | None:

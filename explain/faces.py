@@ -14,20 +14,27 @@ import numpy as np
 
 CASCADE_FILE = "haarcascade_frontalface_default.xml"
 DETECT_MAX_SIDE = 1024  # photos are shrunk to this longest side before detection (speed)
+MAX_PIXELS = 100_000_000
+"""Largest image `decode_image` decodes by default (100 MP: 300 MB of RGB pixels)."""
 _CASCADE_LOCK = threading.Lock()  # detectMultiScale on one shared classifier is not thread-safe
 
 
-def decode_image(data: bytes | bytearray | memoryview | str | os.PathLike) -> np.ndarray:
+def decode_image(
+    data: bytes | bytearray | memoryview | str | os.PathLike, *, max_pixels: int = MAX_PIXELS
+) -> np.ndarray:
     """Decode an image file (bytes or path) into an RGB pixel array.
 
     Decoding goes through `cv2.imdecode` on the raw bytes, so file names with any
     characters work and nothing but pixels comes back: EXIF and other metadata are
     dropped (the EXIF orientation is applied first, so phone photos come out upright);
-    alpha is dropped; 16-bit images become 8-bit.
+    alpha is dropped; 16-bit images become 8-bit. The pixel count is read from the header
+    (Pillow, which decodes nothing on open) and checked before decoding, so a
+    decompression bomb (a small file declaring a huge image) is refused, never decoded.
 
     Args:
         data: encoded image bytes, or the path of an image file (JPEG, PNG, BMP,
             WebP, TIFF, PPM/PGM and the other formats OpenCV reads).
+        max_pixels: larger images (width x height from the header) are refused.
 
     Returns:
         uint8 (H, W, 3), RGB.
@@ -35,11 +42,19 @@ def decode_image(data: bytes | bytearray | memoryview | str | os.PathLike) -> np
     Raises:
         FileNotFoundError: `data` is a path that does not exist.
         TypeError: `data` is neither bytes nor a path.
-        ValueError: the bytes are empty, corrupt or not an image format OpenCV reads.
+        ValueError: the bytes are empty, corrupt, not an image format OpenCV reads, or
+            over `max_pixels`.
     """
     source, raw = _read_bytes(data)
     if not raw:
         raise ValueError(f"Cannot decode {source}: it is empty (0 bytes).")
+    width, height = header_size(raw)
+    if width * height > max_pixels:
+        raise ValueError(
+            f"Cannot decode {source}: too large, {width * height / 1e6:.0f} megapixels "
+            f"declared in its header (the limit is {max_pixels / 1e6:.0f} MP). "
+            "Resize the photo first, or raise max_pixels."
+        )
     try:
         bgr = cv2.imdecode(np.frombuffer(raw, dtype=np.uint8), cv2.IMREAD_COLOR)
     except cv2.error as error:  # e.g. images over OpenCV's pixel limit
@@ -50,6 +65,28 @@ def decode_image(data: bytes | bytearray | memoryview | str | os.PathLike) -> np
             "corrupt, truncated or not an image. Use a JPEG, PNG, BMP, WebP or TIFF file."
         )
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+def header_size(raw: bytes) -> tuple[int, int]:
+    """(width, height) declared by an image header, read without decoding pixels.
+
+    (0, 0) when Pillow does not know the format (OpenCV then decides, with its own limit).
+    A header over Pillow's hard decompression-bomb limit gives (its pixel count, 1).
+    """
+    import io
+
+    from PIL import Image
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # checked by the caller
+        try:
+            with Image.open(io.BytesIO(raw)) as image:
+                return image.size
+        except Image.DecompressionBombError as error:  # "Image size (N pixels) exceeds ..."
+            pixels = [int(word.strip("(")) for word in str(error).split() if word[1:].isdigit()]
+            return (pixels[0], 1) if pixels else (2**31, 1)
+        except Exception:  # noqa: BLE001  (unknown or broken header: OpenCV decides)
+            return 0, 0
 
 
 def _read_bytes(data: object) -> tuple[str, bytes]:

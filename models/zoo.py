@@ -125,6 +125,8 @@ def load(
     name_or_path: str | os.PathLike | None = None,
     classes: str | Sequence[str] | None = None,
     input_range: str = "0,1",
+    *,
+    safe_mode: bool = True,
 ) -> keras.Model:
     """Load a bundled model by name (default: `default_model()`), a `.keras` or a legacy `.h5` file.
 
@@ -140,19 +142,46 @@ def load(
         input_range: the pixel range the model was trained on, "0,1" (default), "-1,1" or
             "0,255". Other ranges get a `Rescaling` layer prepended (see `with_input_range`),
             so the returned model always takes float32 pixels in [0, 1].
+        safe_mode: refuse files that run Python code when loaded (Lambda layers). Pass
+            False only for a file you trust.
 
     Raises:
-        ValueError: unknown name, bad `classes` or `input_range`, or a class count that is
-            not the model's output size. FileNotFoundError: missing file.
+        ValueError: unknown name, bad `classes` or `input_range`, a class count that is
+            not the model's output size, a file that is truncated or not a Keras model, or
+            a Lambda layer under safe mode. FileNotFoundError: missing file.
     """
     path = _resolve(name_or_path if name_or_path is not None else DEFAULT_MODEL)
-    model = with_input_range(keras.saving.load_model(path, safe_mode=True), input_range)
+    model = with_input_range(_load_file(path, safe_mode), input_range)
     card = load_card(path)
     if classes is not None:
         model.class_names = _checked_classes(model, parse_classes(classes), str(path))
     elif card and "classes" in card:
         model.class_names = tuple(card["classes"])
     return model
+
+
+def _load_file(path: Path, safe_mode: bool) -> keras.Model:
+    """keras.saving.load_model with errors that name the file, the problem and the fix."""
+    try:
+        return keras.saving.load_model(path, safe_mode=safe_mode)
+    except Exception as error:  # noqa: BLE001  (Keras, h5py and zipfile raise many types)
+        text = str(error)
+        if "safe_mode" in text or "arbitrary code" in text:
+            raise ValueError(
+                f"Model file {str(path)!r} holds Python code (a Lambda layer), which safe mode "
+                "refuses: loading it would run that code. If you trust the file, load it with "
+                "models.load(path, safe_mode=False); better, replace the Lambda by a "
+                "registered layer."
+            ) from error
+        if isinstance(error, FileNotFoundError) and not path.is_file():
+            raise
+        kind = "a .keras zip archive" if path.suffix == ".keras" else "an HDF5 (.h5) model"
+        raise ValueError(
+            f"Cannot load model file {str(path)!r} ({path.stat().st_size} bytes): it is not "
+            f"{kind} that Keras can read (truncated, corrupt or another format: "
+            f"{type(error).__name__}: {text.splitlines()[0] if text else ''}). Save the model "
+            "again with model.save('name.keras')."
+        ) from error
 
 
 def parse_classes(classes: str | Sequence[str]) -> tuple[str, ...]:

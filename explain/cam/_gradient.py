@@ -28,7 +28,7 @@ def prepare(
     Raises:
         ValueError: bad image rank or range, unknown or non-spatial layer, bad targets.
     """
-    images = as_images(images, caller)
+    images = as_images(images, caller, model)
     features = feature_model(model, layer)
     num_classes = int(features.outputs[1].shape[-1])
     indices = as_targets(targets, len(images), num_classes, model_classes(model))

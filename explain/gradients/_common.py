@@ -17,7 +17,7 @@ def prepare(
     model: keras.Model, images: Images, targets: Targets, caller: str
 ) -> tuple[keras.Model, Images, np.ndarray | None]:
     """Checked images (N, H, W, C), targets (N,) int32 or None, and the cached logits model."""
-    images = as_images(images, caller)
+    images = as_images(images, caller, model)
     head = logits_model(model)
     num_classes = int(head.outputs[0].shape[-1])
     return head, images, as_targets(targets, len(images), num_classes, model_classes(model))

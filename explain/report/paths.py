@@ -10,7 +10,7 @@ from pathlib import Path
 from emolens.explain.report.records import FileError
 
 IMAGE_SUFFIXES = frozenset(
-    ".jpg .jpeg .jpe .png .bmp .dib .webp .tif .tiff .ppm .pgm .pbm .pnm .sr .ras .jp2".split()
+    ".jpg .jpeg .jpe .png .gif .bmp .dib .webp .tif .tiff .ppm .pgm .pbm .pnm .sr .ras .jp2".split()
 )
 """Suffixes picked up inside folders (a file named explicitly is tried whatever its suffix)."""
 

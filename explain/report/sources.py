@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-import warnings
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from emolens.explain.faces import _crop_resize, decode_image, prepare_faces
+from emolens.explain.faces import _crop_resize, decode_image, header_size, prepare_faces
 
 MAX_BYTES = 64 * 2**20
 """Largest file read (64 MiB)."""
@@ -24,7 +23,8 @@ def read_photo(
 ) -> np.ndarray:
     """Decode an image file safely into uint8 (H, W, 3) RGB, refusing oversized ones.
 
-    The pixel count is read from the header (Pillow, lazily) before anything is decoded.
+    The pixel count is read from the header (Pillow, lazily) before anything is decoded
+    (see `decode_image`).
 
     Raises:
         ValueError: too large, empty, corrupt or not an image. FileNotFoundError: no file.
@@ -35,32 +35,13 @@ def read_photo(
     size = path.stat().st_size
     if size > max_bytes:
         raise ValueError(f"too large: {size / 2**20:.1f} MiB (limit {max_bytes / 2**20:.0f} MiB)")
-    width, height = _header_size(path)
+    width, height = header_size(path.read_bytes()[: 2**20])  # headers sit at the start
     if width * height > max_pixels:
+        pixels = f"{width}x{height} pixels" if height > 1 else f"{width} pixels"
         raise ValueError(
-            f"too large: {width}x{height} pixels ({width * height / 1e6:.0f} MP, "
-            f"limit {max_pixels / 1e6:.0f} MP)"
+            f"too large: {pixels} ({width * height / 1e6:.0f} MP, limit {max_pixels / 1e6:.0f} MP)"
         )
-    return decode_image(path)
-
-
-def _header_size(path: Path) -> tuple[int, int]:
-    """(width, height) from the file header, or (0, 0) when Pillow cannot tell.
-
-    Raises:
-        ValueError: over Pillow's decompression-bomb limit.
-    """
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # we check ourselves
-            with Image.open(path) as image:
-                return image.size
-    except Image.DecompressionBombError as error:  # over Pillow's own hard limit
-        raise ValueError(f"too large: {error}") from None
-    except (UnidentifiedImageError, OSError, ValueError):
-        return 0, 0  # not a format Pillow knows: OpenCV decides (with its own pixel limit)
+    return decode_image(path, max_pixels=max_pixels)
 
 
 def crop_faces(

@@ -183,6 +183,14 @@ class Store:
         return names.str.lower().isin(by_name).to_numpy() | indices.isin(by_index).to_numpy()
 
 
+def _inside(store: Path, name: object) -> bool:
+    """Whether manifest entry `name` is a relative path that stays inside `store`."""
+    if not isinstance(name, str) or not name or Path(name).is_absolute():
+        return False
+    root = store.resolve()
+    return (root / name).resolve().is_relative_to(root)
+
+
 def open_store(path: str | os.PathLike) -> Store:
     """Open a store written by `index` (or `emolens index`).
 
@@ -190,8 +198,8 @@ def open_store(path: str | os.PathLike) -> Store:
 
     Raises:
         FileNotFoundError: no store at `path`, or a file the manifest lists is missing.
-        ValueError: the store is unfinished (an index run was cut or is running), or of
-            another format.
+        ValueError: the store is unfinished (an index run was cut or is running), of
+            another format, or its manifest lists files outside the store.
     """
     path = Path(path)
     manifest_path = path / MANIFEST
@@ -212,6 +220,14 @@ def open_store(path: str | os.PathLike) -> Store:
         )
     listed = [s["rows"] for s in manifest["shards"]]
     listed += [f for s in manifest["shards"] for f in s["arrays"].values()]
+    listed += list(manifest.get("class_means", {}).values())
+    outside = [name for name in listed if not _inside(path, name)]
+    if outside:
+        raise ValueError(
+            f"Store {str(path)!r} has a manifest listing {len(outside)} file(s) outside the "
+            f"store, e.g. {outside[0]!r}; a store only reads its own files. The manifest was "
+            "edited or is not from emolens: index the data again into a new folder."
+        )
     missing = [name for name in listed if not (path / name).is_file()]
     if missing:
         raise FileNotFoundError(
