@@ -19,7 +19,7 @@ __all__ = ["COMMANDS", "EXIT_FAILURE", "EXIT_USAGE", "build_parser", "main", "tr
 # Subcommand modules under emolens/commands/, in the order `emolens --help` lists them.
 COMMANDS = (
     "train", "evaluate", "data", "models", "index", "explain", "dashboard",
-    "export", "predict", "demo", "export-space",
+    "export", "predict", "demo", "export-space", "benchmark-explanations",
 )  # fmt: skip
 
 EXIT_FAILURE = 1  # an unexpected error (a bug): rerun with --verbose for the traceback
