@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 
 def add_parser(subparsers) -> None:
@@ -48,6 +49,31 @@ def add_parser(subparsers) -> None:
         choices=["uint8", "float16"],
         help="how maps are stored: uint8 (error <= 1/510, half the size) or float16",
     )
+    p.add_argument(
+        "--engine",
+        default="serial",
+        choices=["serial", "ray"],
+        help="serial: this process; ray: Ray Data actors write shards in parallel "
+        "(pip install 'emolens[scale]'); both write the same store",
+    )
+    p.add_argument(
+        "--address",
+        default=None,
+        help="--engine ray: Ray cluster to join ('auto', 'ray://HOST:10001'); default: a local "
+        "Ray on this machine (127.0.0.1, no dashboard); --out must be shared by every node",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="--engine ray: model-holding actors, 1 CPU each (default: this machine's CPUs)",
+    )
+    p.add_argument(
+        "--gpus-per-worker",
+        type=float,
+        default=0.0,
+        help="--engine ray: GPUs per actor, e.g. 1, or 0.5 for two actors per GPU (default 0)",
+    )
 
 
 def _methods(text: str) -> list[str]:
@@ -68,8 +94,27 @@ def _summary(store) -> str:
     )
 
 
+def _check_engine(args: argparse.Namespace) -> str | None:
+    """The reason the engine flags cannot work, or None."""
+    if args.engine == "serial":
+        if args.address or args.workers or args.gpus_per_worker:
+            return "--address, --workers and --gpus-per-worker need --engine ray."
+        return None
+    if args.workers is not None and args.workers < 1:
+        return f"--workers must be >= 1; got {args.workers}."
+    import importlib.util
+
+    if importlib.util.find_spec("ray") is None:
+        return "--engine ray needs Ray Data: pip install 'emolens[scale]'."
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     """Load the model, index the data with a progress bar on stderr, print a summary."""
+    problem = _check_engine(args)
+    if problem:
+        print(f"emolens index: {problem}", file=sys.stderr)
+        return 2
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
@@ -101,6 +146,10 @@ def run(args: argparse.Namespace) -> int:
             progress=progress,
             model_name=str(name),
             model_file=zoo._resolve(name),
+            engine=args.engine,
+            address=args.address,
+            workers=args.workers,
+            num_gpus=args.gpus_per_worker,
         )
     finally:
         bar.stop()

@@ -1,4 +1,4 @@
-"""Datasets by name for the store: "synthetic[:N]", "fer2013", a data folder, a csv, images."""
+"""Datasets by name for the store: "synthetic[:N]", "fer2013", a folder, a csv, Parquet, images."""
 
 from __future__ import annotations
 
@@ -27,7 +27,8 @@ def load_source(
     Args:
         spec: "synthetic" (300 faces; the train split 1200) or "synthetic:N"; "fer2013"
             (found through $EMOLENS_DATA or ../shared/data); a folder holding fer2013/; a
-            fer2013.csv; or an image folder (`<split>/<class>/*`, or `<class>/*` with split
+            fer2013.csv; Parquet shards (a .parquet file or a folder of them, see
+            `_parquet`); or an image folder (`<split>/<class>/*`, or `<class>/*` with split
             None). See `explain.data.load_dataset`.
         split: "publictest", "train", ...; for image folders the split subfolder or None.
         class_set: class set of the labels; images of other classes are dropped.
@@ -45,6 +46,10 @@ def load_source(
             "synthetic", split, class_set, limit=count, size=size, channels=channels
         )
     path = Path(text).expanduser()
+    if path.suffix == ".parquet" or (path.is_dir() and any(path.glob("*.parquet"))):
+        from emolens.explain.store._parquet import load_parquet_faces
+
+        return load_parquet_faces(path, class_set, size, channels)
     if path.is_dir() and not (path / "fer2013").is_dir():
         return load_dataset(path, split, class_set, size=size, channels=channels)
     return load_dataset(text, split, class_set)

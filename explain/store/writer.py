@@ -28,7 +28,11 @@ from emolens.explain.store._plan import (
 )
 from emolens.explain.store._shard import MAP_DTYPES, write_shard
 from emolens.explain.store._sources import load_source
+from emolens.explain.store._work import image_sources, pending_shards, shard_inputs
 from emolens.explain.store.reader import Store, open_store
+
+ENGINES = ("serial", "ray")
+"""Where shards are computed: this process, or Ray Data actors (see `_ray`)."""
 
 Progress = Callable[[int, int], None]
 """progress(done, total): images indexed so far (resumed shards included) out of all."""
@@ -98,20 +102,6 @@ def relabel(dataset: Dataset, classes: tuple[str, ...]) -> np.ndarray:
             f"({', '.join(classes)}). Pick data with the model's classes."
         )
     return mapping[np.asarray(dataset.labels, dtype=np.int64)]
-
-
-def _sources(dataset: Dataset) -> dict[str, np.ndarray]:
-    """Per image: source_index (row in the original file, else position), file, true_class."""
-    count = len(dataset)
-    extras = dataset.extras
-    index = extras.get("orig_index", np.arange(count))
-    files = extras.get("paths", np.full(count, "", dtype=object))
-    names = np.asarray(dataset.classes, dtype=object)[np.asarray(dataset.labels)]
-    return {
-        "source_index": np.asarray(index, dtype=np.int64),
-        "file": np.asarray([str(f) for f in files], dtype=object),
-        "true_class": names,
-    }
 
 
 def _embedding_spec(model: keras.Model, layer: str | None, with_cam: bool) -> dict:
@@ -235,6 +225,10 @@ def index(
     model_name: str | None = None,
     model_file: str | os.PathLike | None = None,
     source: str | None = None,
+    engine: str = "serial",
+    address: str | None = None,
+    workers: int | None = None,
+    num_gpus: float = 0.0,
 ) -> Store:
     """Index every image of a dataset into the store folder `out`, or finish a killed run.
 
@@ -260,6 +254,13 @@ def index(
         model_name: name recorded in the manifest (default `model.name`).
         model_file: the model's file, hashed into the manifest.
         source: where a `Dataset` came from, for the manifest (a source spec names itself).
+        engine: "serial" (this process, shard after shard) or "ray" (Ray Data actors write
+            shards in parallel; needs `pip install emolens[scale]`). Both write the same
+            store, and either finishes a store the other started.
+        address: engine "ray": the cluster to join; None starts a local Ray on this machine.
+            The store folder must then be on a filesystem every worker writes to.
+        workers: engine "ray": actors (1 CPU each; default: this machine's CPUs).
+        num_gpus: engine "ray": GPUs per actor.
 
     Returns:
         The finished store, opened (`open_store`).
@@ -269,6 +270,8 @@ def index(
             started with other arguments (the message lists what differs).
     """
     methods = _check_methods(methods)
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}; got {engine!r}.")
     if map_dtype not in MAP_DTYPES or batch_size < 1 or shard_size < 1:
         raise ValueError(
             f"map_dtype must be one of {', '.join(MAP_DTYPES)}, batch_size and shard_size >= 1; "
@@ -292,17 +295,18 @@ def index(
         plan = start_plan(store, make_plan(model, dataset, names, methods, layer, options))
         if not (store / _layout.MANIFEST).is_file():
             _remove_temp_files(store)
-            _write_shards(store, plan, model, dataset, labels, progress)
+            engine_options = {"address": address, "workers": workers, "num_gpus": num_gpus}
+            _write_shards(store, plan, model, dataset, labels, progress, engine, engine_options)
             manifest = {**_manifest(store, plan), "completed": now()}
             atomic_write_text(store / _layout.MANIFEST, json.dumps(manifest, indent=2) + "\n")
     return open_store(store)
 
 
-def _write_shards(store, plan, model, dataset, labels, progress) -> None:
-    """Write every shard that is not complete yet, in order, reporting progress per batch."""
+def _write_shards(store, plan, model, dataset, labels, progress, engine, options) -> None:
+    """Write every shard that is not complete yet, reporting progress per batch or shard."""
     total = plan["data"]["num_images"]
     ranges = _layout.shard_ranges(total, plan["shard_size"])
-    todo = [k for k in range(len(ranges)) if not _layout.is_complete(store, k, plan["methods"])]
+    todo = pending_shards(store, plan)
     done = [total - sum(len(ranges[k]) for k in todo)]
 
     def on_batch(count: int) -> None:
@@ -311,11 +315,25 @@ def _write_shards(store, plan, model, dataset, labels, progress) -> None:
 
     if progress:
         progress(done[0], total)
-    sources = _sources(dataset)
+    sources = image_sources(dataset)
+    if engine == "ray":
+        from emolens.explain.store._ray import write_shards_ray
+
+        write_shards_ray(
+            store,
+            plan,
+            model,
+            dataset.images,
+            labels,
+            sources,
+            todo,
+            progress and on_batch,
+            **options,
+        )
+        _remove_temp_files(store)  # left by workers that died mid-write (all are done now)
+        return
     for k in todo:
-        part = slice(ranges[k].start, ranges[k].stop)
-        shard_sources = {key: value[part] for key, value in sources.items()}
-        images, shard_labels = dataset.images[part], labels[part]
+        images, shard_labels, shard_sources = shard_inputs(plan, k, dataset.images, labels, sources)
         write_shard(
             store, plan, k, model, images, shard_labels, shard_sources, progress and on_batch
         )

@@ -1,0 +1,136 @@
+"""`emolens index --engine ray` (Ray Data actors on a local Ray instance) writes the store the
+serial engine writes: every shard and class-mean file byte-identical, the manifest equal but for
+its dates. A worker that dies mid-shard is restarted by Ray and its shard retried: no partial
+shard, no temp file, the same store. A store started by one engine is finished by the other.
+
+Slow: Ray starts worker processes that each import TensorFlow (a minute on a busy 2-core box).
+"""
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from emolens.explain.store import index, open_store
+from emolens.explain.store._ray import SETUP
+from emolens.models import zoo
+from tests.explain.store import ray_crash
+from tests.explain.store.helpers import index_args, run_cli, tiny_model_file
+
+ray = pytest.importorskip("ray", reason="needs the scale extra: pip install -e '.[scale]'")
+
+pytestmark = pytest.mark.slow
+
+COUNT = 200  # 7 shards of 32 (the last one 8 images)
+OPTIONS = {"classes": "emo3", "shard_size": 32, "batch_size": 16}
+METHODS = ["grad_cam", "saliency"]  # the fused Grad-CAM pass, and a method from explain.METHODS
+DATES = ("created", "completed")
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _final_files(store: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(store).as_posix(): p.read_bytes()
+        for p in sorted(store.rglob("*"))
+        if p.is_file() and p.name != ".lock" and not p.name.endswith(".tmp")
+    }
+
+
+def _without_dates(path: Path) -> dict:
+    return {k: v for k, v in json.loads(path.read_text()).items() if k not in DATES}
+
+
+def _assert_same_store(store: Path, reference: Path) -> None:
+    """Shard and class-mean files byte-identical; plan and manifest equal but for dates."""
+    files, expected = _final_files(store), _final_files(reference)
+    assert files.keys() == expected.keys()
+    for name, content in expected.items():
+        if not name.endswith(".json"):
+            assert files[name] == content, f"{name} differs from the serial store"
+    for name in ("manifest.json", "plan.json"):
+        assert _without_dates(store / name) == _without_dates(reference / name)
+    assert not list(store.rglob("*.tmp"))
+
+
+def _index(model_path: Path, out: Path, **kwargs):
+    """`index` as `emolens index --model model_path` calls it (same model name and file)."""
+    model = zoo.load(model_path)
+    options = {**OPTIONS, "model_name": str(model_path), "model_file": model_path, **kwargs}
+    return index(model, f"synthetic:{COUNT}", METHODS, out=out, **options)
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory):
+    return tiny_model_file(tmp_path_factory.mktemp("model"))
+
+
+@pytest.fixture(scope="module")
+def serial_store(model_path, tmp_path_factory):
+    out = tmp_path_factory.mktemp("serial") / "store"
+    _index(model_path, out)
+    return out
+
+
+@pytest.fixture
+def crashing_ray(tmp_path, monkeypatch):
+    """Env of the next local Ray: its actors run `ray_crash.install` (armed) at start."""
+    folder = tmp_path / "crash"
+    folder.mkdir()
+    (folder / "armed").touch()
+    monkeypatch.setenv(ray_crash.CRASH_DIR, str(folder))
+    monkeypatch.setenv(SETUP, "tests.explain.store.ray_crash:install")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    return folder
+
+
+def test_cli_ray_engine_writes_the_serial_store(tmp_path, model_path, serial_store):
+    """`--engine ray --workers 2` starts a local Ray itself; the reader opens the result."""
+    out = tmp_path / "ray"
+    argv = index_args(model_path, out, COUNT, "--method", ",".join(METHODS))
+    argv[argv.index("--shard-size") + 1] = "32"
+    argv[argv.index("--batch-size") + 1] = "16"
+    assert run_cli([*argv, "--engine", "ray", "--workers", "2"]) == 0
+    assert not ray.is_initialized()  # the local instance it started is shut down
+    _assert_same_store(out, serial_store)
+
+    store, reference = open_store(out), open_store(serial_store)
+    assert len(store) == COUNT
+    assert store.rows.equals(reference.rows)
+    for method in METHODS:
+        np.testing.assert_array_equal(store.maps(method), reference.maps(method))
+        np.testing.assert_array_equal(store.class_means(method), reference.class_means(method))
+    np.testing.assert_array_equal(store.embeddings(), reference.embeddings())
+
+
+def test_a_worker_killed_mid_shard_is_retried_into_the_same_store(
+    tmp_path, model_path, serial_store, crashing_ray
+):
+    out = tmp_path / "ray"
+    _index(model_path, out, engine="ray")
+    assert (crashing_ray / "crashed").exists()  # one worker did die inside a map file
+    _assert_same_store(out, serial_store)
+    assert len(open_store(out)) == COUNT
+
+
+def test_ray_finishes_a_store_the_serial_engine_left_unfinished(tmp_path, model_path, serial_store):
+    """A killed serial run: shards 0-2 whole, shard 3 with arrays but no rows, a temp file."""
+    out = tmp_path / "store"
+    shutil.copytree(serial_store, out)
+    (out / "manifest.json").unlink()
+    shutil.rmtree(out / "means")
+    for shard in range(3, 7):
+        (out / "shards" / f"{shard:05d}.parquet").unlink()
+    for path in (out / "shards").glob("0000[4-6].*.npy"):
+        path.unlink()
+    (out / "shards" / ".00004.grad_cam.npy.cut.tmp").write_bytes(b"\x93NUMPY")
+    with pytest.raises(ValueError, match="unfinished"):
+        open_store(out)
+
+    written = []
+    progress = lambda done, total: written.append((done, total))  # noqa: E731
+    _index(model_path, out, engine="ray", progress=progress)
+    assert written[0] == (96, COUNT) and written[-1] == (COUNT, COUNT)
+    _assert_same_store(out, serial_store)
