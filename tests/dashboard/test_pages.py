@@ -7,7 +7,6 @@ import numpy as np
 from emolens import explain, models
 from emolens.dashboard import loaders
 from emolens.explain.layer_summary import summary_layers
-from emolens.explain.metrics import METRICS
 from emolens.explain.store import open_store
 from tests.dashboard.conftest import TINY, TINY2, captions, messages, new_app, page, plotly_specs
 
@@ -133,12 +132,6 @@ def test_compare_page_counts_the_disagreements(app_env):
     rows_b = open_store(loaders.store_folder(TINY2, source, split)).rows
     disagree = int((rows_a["predicted_class"] != rows_b["predicted_class"]).sum())
     assert any(s.value == f"They disagree on {disagree:,} of 300 faces" for s in at.subheader)
-
-
-def test_trust_page_lists_the_metrics(app_env):
-    at = page(new_app().run(), "pages/trust.py")
-    assert not at.exception
-    assert list(at.dataframe[0].value["metric"]) == list(METRICS)
 
 
 def test_a_missing_store_is_reported_and_other_pages_work(app_env, monkeypatch, tmp_path):
