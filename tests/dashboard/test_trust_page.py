@@ -1,0 +1,51 @@
+"""The Trust page: the map in focus with its scores, sanity curve, benchmark and shortcut pair."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from emolens import explain, models
+from emolens.dashboard import loaders, widgets
+from emolens.explain.metrics import METRICS
+from emolens.explain.metrics.groundtruth_benchmark import ground_truth_benchmark
+from tests.dashboard.conftest import TINY, captions, messages, new_app, page
+
+
+def test_trust_page_scores_the_face_in_focus_and_runs_the_benchmark(app_env):
+    at = page(new_app().run(), "pages/trust.py")
+    assert not at.exception
+    assert list(at.dataframe[0].value["metric"]) == list(METRICS)
+    at.selectbox(key="trust_model").select(TINY)
+    at.run()
+    assert not at.exception and not messages(at)["error"]
+
+    # the shown scores are the library's, on the face in focus through the same crop
+    face = at.session_state[widgets.FOCUS]
+    name = face.name
+    images = loaders.face_input(TINY, face.photo, face.detect)
+    model = models.load(TINY)
+    maps = explain.grad_cam(model, images)
+    shown = {m.label: m.value for m in at.metric}
+    expected = {
+        "deletion AUC (lower = better)": explain.metrics.deletion_auc(model, images, maps)[0],
+        "insertion AUC (higher = better)": explain.metrics.insertion_auc(model, images, maps)[0],
+    }
+    for label, value in expected.items():
+        assert shown[label] == f"{value:.3f}"
+    assert f"grad_cam on {name}" in captions(at)
+
+    # ground-truth benchmark: the table equals the library's on the same faces and methods
+    table = at.dataframe[1].value
+    assert list(table["method"]) == ["grad_cam", "saliency"]
+    chosen = {m: explain.METHODS[m] for m in ("grad_cam", "saliency")}
+    rows, _ = ground_truth_benchmark(
+        models.load("mouth_emo3"), models.load("shortcut_emo3"), 12, methods=chosen, steps=8
+    )
+    np.testing.assert_allclose(table["part_mass"], [r["part_mass"] for r in rows], atol=1e-6)
+    assert (table["mark_mass_shortcut"] > table["mark_mass_clean"]).all()
+    assert captions(at).count("shortcut_emo3 grad_cam") == 4
+
+    at.toggle(key="trust_sanity").set_value(True)
+    at.run()
+    assert not at.exception
+    assert len(at.get("arrow_vega_lite_chart")) + len(at.get("vega_lite_chart")) >= 1
