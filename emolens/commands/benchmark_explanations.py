@@ -42,11 +42,17 @@ def _write(out, rows: list[dict], summary: dict) -> tuple:
 
 
 def _report(rows: list[dict], summary: dict, markdown_table) -> str:
-    """The printed report: accuracies, then the method x metric table."""
-    accuracies = [{"model": k.replace("_", " "), "accuracy": v} for k, v in summary.items()]
+    """The printed report: accuracies, chance masses, then the method x metric table."""
+    accuracies = [
+        {"model on faces": k.replace("_", " "), "accuracy": v}
+        for k, v in summary.items()
+        if "_on_" in k
+    ]
     return (
-        f"Accuracy on {summary['n']} test faces (mouth decides; the mark is the shortcut):\n\n"
-        + markdown_table([a for a in accuracies if a["model"] != "n"])
+        f"{summary['n']} test faces; the mouth decides, the corner mark is the shortcut. "
+        f"Chance mass (area): mouth region {summary['part_area']:.3f}, "
+        f"mark {summary['mark_area']:.3f}.\n\n"
+        + markdown_table(accuracies)
         + "\n"
         + markdown_table(rows)
     )
