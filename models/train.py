@@ -80,8 +80,13 @@ class _Checkpoint(keras.callbacks.Callback):
         state["epoch"] = epoch + 1
         state["elapsed_s"] += time.perf_counter() - state.pop("_started", time.perf_counter())
         state["_started"] = time.perf_counter()
-        _atomic_save(self.model.save, self.out / "checkpoint.keras")
+        # state.json is the commit point: a kill before it leaves the last epoch's checkpoint
+        # in place (the pending one is dropped on resume); a kill after it, the pending one
+        # that `_promote_checkpoint` puts in place.
+        pending = self.out / f"checkpoint.epoch{epoch + 1}.keras"
+        _atomic_save(self.model.save, pending)
         _write_state(self.out, state)
+        os.replace(pending, self.out / "checkpoint.keras")
         if state["wait"] >= self.patience:
             state["stopped_early"] = True
             self.model.stop_training = True
@@ -94,6 +99,20 @@ def _atomic_save(save, path: Path) -> None:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _promote_checkpoint(out: Path, state: dict | None) -> None:
+    """Finish a checkpoint cut between state.json and its rename (see `_Checkpoint`).
+
+    Pending checkpoints of an epoch state.json never recorded, and temp files of a kill, go.
+    """
+    for path in out.glob("checkpoint.epoch*.keras"):
+        if state is not None and path.name == f"checkpoint.epoch{state['epoch']}.keras":
+            os.replace(path, out / "checkpoint.keras")
+        else:
+            path.unlink()
+    for path in out.glob(".tmp-*"):
+        path.unlink()
 
 
 def _write_state(out: Path, state: dict) -> None:
@@ -289,6 +308,7 @@ def train(cfg: TrainConfig, verbose: int | str = "auto") -> dict:
 
     state_path = out / "state.json"
     state = json.loads(state_path.read_text()) if state_path.is_file() else None
+    _promote_checkpoint(out, state)
     last_epoch = min(cfg.epochs, cfg.stop_epoch or cfg.epochs)  # schedule spans cfg.epochs
     finished = state is not None and (
         state["epoch"] >= last_epoch or state.get("stopped_early")
