@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from emolens.commands._options import add_model_flags
+
 FORMATS = "png,html,pdf,json,csv"  # explain.report.FORMATS, written out: no library import here
 EXIT_NOTHING_EXPLAINED = 1
 
@@ -20,23 +22,7 @@ def add_parser(subparsers) -> None:
         "code is 0 when at least one face was explained.",
     )
     p.add_argument("paths", nargs="+", metavar="PATHS", help="image files, folders or globs")
-    p.add_argument(
-        "--model",
-        default=None,
-        help="bundled name, or a .keras / legacy .h5 classifier file (default: the default "
-        "model); its input size and channels are read from the model",
-    )
-    p.add_argument(
-        "--classes",
-        default=None,
-        help="class names in output order: fer7, emo3 or a,b,c (default: the model's card)",
-    )
-    p.add_argument(
-        "--input-range",
-        default="0,1",
-        help="pixel range the model was trained on: 0,1 (default), -1,1 or 0,255; write "
-        "--input-range=-1,1 (a value starting with '-' needs the '=')",
-    )
+    add_model_flags(p)
     p.add_argument(
         "--method",
         default="grad_cam",

@@ -4,27 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from emolens.commands._options import add_model_flags
+
 OPSET = 17  # emolens.models.export.OPSET, written out: no library import here
-
-
-def add_model_flags(p: argparse.ArgumentParser) -> None:
-    """--model, --classes and --input-range, as `emolens explain` has them."""
-    p.add_argument(
-        "--model",
-        default=None,
-        help="bundled name, or a .keras / legacy .h5 classifier file (default: the default model)",
-    )
-    p.add_argument(
-        "--classes",
-        default=None,
-        help="class names in output order: fer7, emo3 or a,b,c (default: the model's card)",
-    )
-    p.add_argument(
-        "--input-range",
-        default="0,1",
-        help="pixel range the model was trained on: 0,1 (default), -1,1 or 0,255 (write "
-        "--input-range=-1,1); the exported graph always takes [0, 1]",
-    )
 
 
 def add_parser(subparsers) -> None:

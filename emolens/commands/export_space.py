@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from emolens.commands.export import add_model_flags
+from emolens.commands._options import add_model_flags
 
 
 def add_parser(subparsers) -> None:

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from emolens.commands.export import add_model_flags
+from emolens.commands._options import add_model_flags
 
 EXIT_NOTHING_PREDICTED = 1
 
