@@ -11,11 +11,18 @@ from emolens.explain.data.labels import class_index
 from emolens.explain.types import Images, Targets
 
 
-def as_images(images: object, caller: str = "explain", model: keras.Model | None = None) -> Images:
+def as_images(
+    images: object,
+    caller: str = "explain",
+    model: keras.Model | None = None,
+    *,
+    single_output: bool = True,
+) -> Images:
     """Return `images` as float32 (N, H, W, C), checking rank, range and finiteness.
 
-    With `model`, the images must also fit its input (H, W, C) and its output must be
-    (N, num_classes) class scores.
+    With `model`, the images must also fit its input (H, W, C) and, if `single_output`, its
+    output must be (N, num_classes) class scores (attention methods read a model's
+    attention layers themselves and check what the logits depend on).
 
     Raises:
         ValueError: not 4-D, empty, NaN/Inf, values far outside [0, 1], or not what `model`
@@ -43,7 +50,7 @@ def as_images(images: object, caller: str = "explain", model: keras.Model | None
             "of them). Replace them (np.nan_to_num) or drop those images."
         )
     if model is not None:
-        _check_model_fit(model, array.shape, caller)
+        _check_model_fit(model, array.shape, caller, single_output)
     low, high = float(array.min()), float(array.max())
     if low < -1e-3 or high > 1.0 + 1e-3:
         raise ValueError(
@@ -53,7 +60,9 @@ def as_images(images: object, caller: str = "explain", model: keras.Model | None
     return array
 
 
-def _check_model_fit(model: keras.Model, shape: tuple[int, ...], caller: str) -> None:
+def _check_model_fit(
+    model: keras.Model, shape: tuple[int, ...], caller: str, single_output: bool
+) -> None:
     """Images (N, H, W, C) must match the model's input; its output must be (N, classes)."""
     inputs, outputs = getattr(model, "inputs", None), getattr(model, "outputs", None)
     if not inputs or not outputs:
@@ -66,7 +75,7 @@ def _check_model_fit(model: keras.Model, shape: tuple[int, ...], caller: str) ->
             f"{caller}: model {model.name!r} takes images shaped (N, {wanted}); got {shape}. "
             f"Resize the images, or convert gray/RGB to {expected[-1]} channel(s)."
         )
-    if len(outputs) != 1 or len(outputs[0].shape) != 2:
+    if single_output and (len(outputs) != 1 or len(outputs[0].shape) != 2):
         raise ValueError(
             f"{caller} explains classifiers with one (N, num_classes) output; model "
             f"{model.name!r} outputs {[tuple(o.shape) for o in outputs]}. Pass a classifier, "

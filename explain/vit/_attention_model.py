@@ -121,7 +121,7 @@ def run_attention(
 
     `step` returns the class token's row (N, T) over all tokens; the patch part becomes the map.
     """
-    images = as_images(images, caller, model)
+    images = as_images(images, caller, model, single_output=False)
     sub_model = outputs_model(model, tuple(names))
     num_classes = int(sub_model.outputs[-1].shape[-1])
     indices = as_targets(targets, len(images), num_classes, model_classes(model))

@@ -24,9 +24,13 @@ ENV = (
 )
 
 
-@pytest.fixture(scope="session")
-def dashboard_models(tmp_path_factory) -> dict[str, Path]:
-    """A tiny emo3 CNN registered as TINY (card beside it), and a dense-only model file."""
+@pytest.fixture(scope="package")
+def dashboard_models(tmp_path_factory):
+    """A tiny emo3 CNN registered as TINY (card beside it), and a dense-only model file.
+
+    The registrations are removed after the last dashboard test, so later tests see only the
+    bundled models in `models.bundled()`.
+    """
     keras.utils.set_random_seed(0)
     folder = tmp_path_factory.mktemp("dashboard_models")
     cnn_path = folder / f"{TINY}.keras"
@@ -41,7 +45,9 @@ def dashboard_models(tmp_path_factory) -> dict[str, Path]:
     weights = np.random.default_rng(0).normal(0, 0.02, (3, 48, 48, 1)).astype(np.float32)
     dense_path = folder / DENSE_FILE
     linear_pixel_model(weights).save(dense_path)
-    return {"cnn": cnn_path, "dense": dense_path}
+    yield {"cnn": cnn_path, "dense": dense_path}
+    for name in (TINY, TINY2):
+        models.zoo._REGISTERED.pop(name, None)
 
 
 @pytest.fixture(scope="session")
