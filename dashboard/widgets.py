@@ -85,6 +85,16 @@ def focused_face() -> Face:
     return face
 
 
+def focused_face_input(model_name: str) -> np.ndarray:
+    """The face in focus as `model_name`'s input (1, H, W, C); the whole photo if no face."""
+    face = focused_face()
+    try:
+        return loaders.face_input(model_name, face.photo, face.detect)
+    except ValueError as error:
+        st.warning(f"{error}; using the whole photo.")
+        return loaders.face_input(model_name, face.photo, False)
+
+
 def overlay_controls(key: str = "") -> tuple[float, str]:
     """(heatmap opacity in [0, 1], matplotlib colormap name) from the sidebar."""
     alpha = st.sidebar.slider("Overlay opacity", 0.0, 1.0, 0.45, 0.05, key=f"{key}alpha")

@@ -26,12 +26,7 @@ info = loaders.model_info(vit)
 if not info["attention_layers"]:
     st.info(f"{vit} has no attention layers; pick a ViT such as {VIT_DEFAULT}.")
     st.stop()
-face = widgets.focused_face()
-try:
-    images = loaders.face_input(vit, face.photo, face.detect)
-except ValueError as error:
-    st.warning(f"{error}; using the whole photo.")
-    images = loaders.face_input(vit, face.photo, False)
+images = widgets.focused_face_input(vit)
 display = charts.to_rgb_uint8(images[0], 192)
 classes = info["classes"]
 

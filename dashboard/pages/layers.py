@@ -13,12 +13,7 @@ try:
 except (ValueError, FileNotFoundError, OSError) as error:
     st.error(f"Model {name!r} could not be loaded: {error}")
     st.stop()
-face = widgets.focused_face()
-try:
-    images = loaders.face_input(name, face.photo, face.detect)
-except ValueError as error:
-    st.warning(f"{error}; using the whole photo.")
-    images = loaders.face_input(name, face.photo, False)
+images = widgets.focused_face_input(name)
 
 table = loaders.layer_table(name)
 with st.expander(f"{name}: {len(table)} layers, {info['params']:,} parameters"):
