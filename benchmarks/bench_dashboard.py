@@ -133,7 +133,7 @@ def bench_store_pages(store: Path, repeats: int) -> list[tuple[str, float, str]]
     os.environ["EMOLENS_DASHBOARD_STORE"] = str(store)
     count = len(open_store(store))
     rows = []
-    pages = (("pages/dataset.py", "dataset_model"), ("pages/embeddings.py", "embeddings_model"))
+    pages = (("views/dataset.py", "dataset_model"), ("views/embeddings.py", "embeddings_model"))
     for page, key in pages:
         at = AppTest.from_file(str(APP), default_timeout=600).run()
         at.switch_page(page).run()

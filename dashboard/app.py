@@ -9,15 +9,15 @@ st.set_page_config(page_title="emolens", page_icon=":mag:", layout="wide")
 st.navigation(
     {
         "Explain": [
-            st.Page("pages/explain_face.py", title="Explain a face", default=True),
-            st.Page("pages/layers.py", title="Layers"),
-            st.Page("pages/attention.py", title="Attention (ViT)"),
+            st.Page("views/explain_face.py", title="Explain a face", default=True),
+            st.Page("views/layers.py", title="Layers"),
+            st.Page("views/attention.py", title="Attention (ViT)"),
         ],
         "Dataset": [
-            st.Page("pages/dataset.py", title="Dataset and mistakes"),
-            st.Page("pages/embeddings.py", title="Embeddings"),
-            st.Page("pages/compare.py", title="Compare models"),
+            st.Page("views/dataset.py", title="Dataset and mistakes"),
+            st.Page("views/embeddings.py", title="Embeddings"),
+            st.Page("views/compare.py", title="Compare models"),
         ],
-        "Trust": [st.Page("pages/trust.py", title="Explanation metrics")],
+        "Trust": [st.Page("views/trust.py", title="Explanation metrics")],
     }
 ).run()

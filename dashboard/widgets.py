@@ -198,7 +198,7 @@ def gallery(store, ids, method: str, alpha: float, cmap: str, key: str, columns:
     if right.button("Explain this face", key=f"{key}go") and images is not None:
         photo = np.repeat(np.rint(images[chosen] * 255).astype(np.uint8), 3 // images.shape[-1], -1)
         set_focus(Face(f"{store.manifest['data']['source']} #{chosen}", photo, False))
-        st.switch_page("pages/explain_face.py")
+        st.switch_page("views/explain_face.py")
 
 
 def _thumbnail(images: np.ndarray | None, index: int, shape: tuple[int, int]) -> np.ndarray:

@@ -23,7 +23,7 @@ def _on(at, path: str, model_key: str, name: str = TINY):
 
 
 def test_layers_page_lists_layers_maps_a_channel_and_summarises(app_env):
-    at = _on(new_app().run(), "pages/layers.py", "layers_model")
+    at = _on(new_app().run(), "views/layers.py", "layers_model")
     assert not at.exception
     layers = at.dataframe[0].value
     assert list(layers["layer"]) == [layer.name for layer in models.load(TINY).layers]
@@ -41,7 +41,7 @@ def test_layers_page_lists_layers_maps_a_channel_and_summarises(app_env):
 
 
 def test_attention_page_with_the_bundled_vit_and_default_cnn(app_env):
-    at = page(new_app().run(), "pages/attention.py")
+    at = page(new_app().run(), "views/attention.py")
     assert not at.exception
     assert at.selectbox(key="vit").value == "vit_hybrid_emo3"
     assert at.selectbox(key="cnn").value == models.default_model()
@@ -63,14 +63,14 @@ def test_attention_page_with_the_bundled_vit_and_default_cnn(app_env):
 
 
 def test_attention_page_on_a_cnn_says_it_has_no_attention(app_env):
-    at = page(new_app().run(), "pages/attention.py")
+    at = page(new_app().run(), "views/attention.py")
     at.selectbox(key="vit").select(TINY).run()
     assert not at.exception
     assert any("has no attention layers" in note for note in messages(at)["info"])
 
 
 def test_dataset_page_builds_the_store_then_shows_its_numbers(app_env):
-    at = _on(new_app().run(), "pages/dataset.py", "dataset_model")
+    at = _on(new_app().run(), "views/dataset.py", "dataset_model")
     assert not at.exception and not messages(at)["error"]
     store = _tiny_store()
     rows = store.rows
@@ -93,7 +93,7 @@ def test_dataset_page_builds_the_store_then_shows_its_numbers(app_env):
 
 
 def test_dataset_filters_and_sorting(app_env):
-    at = _on(new_app().run(), "pages/dataset.py", "dataset_model")
+    at = _on(new_app().run(), "views/dataset.py", "dataset_model")
     at.multiselect(key="dataset_true").set_value(["happy"])
     at.selectbox(key="dataset_which").select("all")
     at.radio(key="dataset_sort").set_value("loss, highest first")
@@ -111,7 +111,7 @@ def test_dataset_filters_and_sorting(app_env):
 
 
 def test_embeddings_page_projects_every_stored_face(app_env):
-    at = _on(new_app().run(), "pages/embeddings.py", "embeddings_model")
+    at = _on(new_app().run(), "views/embeddings.py", "embeddings_model")
     assert not at.exception
     (chart,) = plotly_specs(at)
     points = sum(len(trace["customdata"]) for trace in chart["data"])
@@ -122,7 +122,7 @@ def test_embeddings_page_projects_every_stored_face(app_env):
 
 
 def test_compare_page_counts_the_disagreements(app_env):
-    at = page(new_app().run(), "pages/compare.py")
+    at = page(new_app().run(), "views/compare.py")
     at.selectbox(key="compare_a").select(TINY)
     at.selectbox(key="compare_b").select(TINY2)
     at.run()
@@ -136,18 +136,18 @@ def test_compare_page_counts_the_disagreements(app_env):
 
 def test_a_missing_store_is_reported_and_other_pages_work(app_env, monkeypatch, tmp_path):
     monkeypatch.setenv("EMOLENS_DASHBOARD_STORE", str(tmp_path / "no_store"))
-    at = page(new_app().run(), "pages/dataset.py")
+    at = page(new_app().run(), "views/dataset.py")
     assert not at.exception
     (error,) = messages(at)["error"]
     assert "--store cannot be opened" in error
-    at = page(at, "pages/trust.py")
+    at = page(at, "views/trust.py")
     assert not at.exception
 
 
 def test_a_store_of_another_model_is_flagged(app_env, monkeypatch):
     store = _tiny_store()  # built by the tests above (or now)
     monkeypatch.setenv("EMOLENS_DASHBOARD_STORE", str(store.path))
-    at = _on(new_app().run(), "pages/dataset.py", "dataset_model", TINY2)
+    at = _on(new_app().run(), "views/dataset.py", "dataset_model", TINY2)
     assert not at.exception
     (warning,) = messages(at)["warning"]
     assert f"was built with {TINY}, not {TINY2}" in warning

@@ -12,7 +12,7 @@ from tests.dashboard.conftest import TINY, captions, messages, new_app, page
 
 
 def test_trust_page_scores_the_face_in_focus_and_runs_the_benchmark(app_env):
-    at = page(new_app().run(), "pages/trust.py")
+    at = page(new_app().run(), "views/trust.py")
     assert not at.exception
     assert list(at.dataframe[0].value["metric"]) == list(METRICS)
     at.selectbox(key="trust_model").select(TINY)
