@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-from collections.abc import Callable, Iterator, Sequence
+import shutil
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import keras
@@ -16,6 +16,7 @@ from emolens.explain._layers import _producer, resolve_layer
 from emolens.explain.data import CLASS_SETS, Dataset
 from emolens.explain.store import _layout
 from emolens.explain.store._forward import store_model
+from emolens.explain.store._lock import store_lock
 from emolens.explain.store._means import class_counts, write_class_means
 from emolens.explain.store._plan import (
     data_sha256,
@@ -150,32 +151,29 @@ def make_plan(
     }
 
 
-@contextlib.contextmanager
-def _locked(store: Path) -> Iterator[None]:
-    """Hold an exclusive lock on the store while writing (released even on SIGKILL)."""
-    try:
-        import fcntl
-    except ImportError:  # not POSIX: no lock
-        yield
-        return
-    store.mkdir(parents=True, exist_ok=True)
-    with open(store / _layout.LOCK, "a") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise ValueError(
-                f"Another process is writing store {str(store)!r}. Wait for it to finish, or "
-                "pass another --out."
-            ) from None
-        yield
-
-
 def _remove_temp_files(store: Path) -> None:
     """Delete temp files a killed run left (only the lock holder writes, so none is live)."""
     for folder in (store, store / _layout.SHARDS, store / _layout.MEANS):
         if folder.is_dir():
             for path in folder.glob(".*.tmp"):
                 path.unlink(missing_ok=True)
+
+
+def _undo_failed_run(store: Path, fresh: bool) -> None:
+    """Delete a failed run's temp files; all it wrote if it started the store and finished no shard.
+
+    Then a rerun with other arguments (a fixed model, say) is not refused.
+    """
+    _remove_temp_files(store)
+    plan = read_plan(store) if fresh else None
+    if plan is None:
+        return
+    shards = len(_layout.shard_ranges(plan["data"]["num_images"], plan["shard_size"]))
+    if any(_layout.is_complete(store, k, plan["methods"]) for k in range(shards)):
+        return  # whole shards a rerun continues from
+    for name in (_layout.SHARDS, _layout.MEANS):
+        shutil.rmtree(store / name, ignore_errors=True)
+    (store / _layout.PLAN).unlink(missing_ok=True)
 
 
 def _load(dataset, split, classes, model, source) -> tuple[Dataset, str, str | None]:
@@ -291,15 +289,26 @@ def index(
         "shard_size": shard_size,
         "batch_size": batch_size,
     }
-    with _locked(store):
-        plan = start_plan(store, make_plan(model, dataset, names, methods, layer, options))
-        if not (store / _layout.MANIFEST).is_file():
-            _remove_temp_files(store)
-            engine_options = {"address": address, "workers": workers, "num_gpus": num_gpus}
-            _write_shards(store, plan, model, dataset, labels, progress, engine, engine_options)
-            manifest = {**_manifest(store, plan), "completed": now()}
-            atomic_write_text(store / _layout.MANIFEST, json.dumps(manifest, indent=2) + "\n")
+    engine_options = {"address": address, "workers": workers, "num_gpus": num_gpus}
+    with store_lock(store):
+        fresh = not (store / _layout.PLAN).is_file()
+        try:
+            plan = start_plan(store, make_plan(model, dataset, names, methods, layer, options))
+            _finish(store, plan, model, dataset, labels, progress, engine, engine_options)
+        except BaseException:
+            _undo_failed_run(store, fresh)
+            raise
     return open_store(store)
+
+
+def _finish(store, plan, model, dataset, labels, progress, engine, engine_options) -> None:
+    """Write the missing shards, the class means and the manifest (nothing if it exists)."""
+    if (store / _layout.MANIFEST).is_file():
+        return
+    _remove_temp_files(store)
+    _write_shards(store, plan, model, dataset, labels, progress, engine, engine_options)
+    manifest = {**_manifest(store, plan), "completed": now()}
+    atomic_write_text(store / _layout.MANIFEST, json.dumps(manifest, indent=2) + "\n")
 
 
 def _write_shards(store, plan, model, dataset, labels, progress, engine, options) -> None:
