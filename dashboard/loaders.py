@@ -59,8 +59,8 @@ def load_model(name: str):
 @st.cache_data(max_entries=32, show_spinner=False)
 def model_info(name: str) -> dict:
     """Classes, input shape and the layers each page can choose from, for model `name`."""
-    from emolens.explain._layers import spatial_layers, token_layers
     from emolens.explain.feature_maps import default_layers
+    from emolens.explain.layers import spatial_layers, token_layers
 
     model = load_model(name)
     blocks = default_layers(model)
@@ -78,7 +78,7 @@ def model_info(name: str) -> dict:
 
 def _attention_layers(model) -> list[str]:
     """Qualified names of the model's attention layers; [] for a model without any."""
-    from emolens.explain.vit._attention_model import find_attention_layers
+    from emolens.explain.vit import find_attention_layers
 
     try:
         return find_attention_layers(model)
@@ -90,7 +90,7 @@ def _heads(model, attention: list[str]) -> int:
     """Heads of the first attention layer (its output is (N, heads, T, T)), 0 without one."""
     if not attention:
         return 0
-    from emolens.explain._layers import find_layer
+    from emolens.explain.layers import find_layer
 
     _, layer = find_layer(model, attention[0])
     output = layer.output[1] if isinstance(layer.output, list | tuple) else layer.output
@@ -295,7 +295,7 @@ def summary_faces(class_set: tuple[str, ...], count: int = 256) -> tuple[np.ndar
     """(images, labels) for layer summaries: FER2013 PublicTest when found, else synthetic."""
     source, split, _ = data_source()
     from emolens.explain.data import subset
-    from emolens.explain.store._sources import load_source
+    from emolens.explain.store import load_source
 
     dataset = load_source(source, split, _class_set(class_set))
     picked = subset(dataset, count, seed=0) if len(dataset) > count else dataset
@@ -329,7 +329,7 @@ def _class_set(classes: tuple[str, ...]) -> str:
     Raises:
         ValueError: the classes are no known class set.
     """
-    from emolens.explain.store.writer import class_set_of
+    from emolens.explain.store import class_set_of
 
     return class_set_of(tuple(classes))
 
@@ -400,7 +400,7 @@ def store_images(path: str, stamp: float) -> np.ndarray:
     Raises:
         FileNotFoundError / ValueError: the data is not on this machine, or it changed.
     """
-    from emolens.explain.store._sources import load_source
+    from emolens.explain.store import load_source
 
     manifest = open_store(path, stamp).manifest
     data = manifest["data"]
