@@ -110,8 +110,11 @@ def evaluate_model(
     tta_flip: bool = True,
     out: str | None = None,
     update_card: bool = False,
+    safe_mode: bool = True,
 ) -> dict:
     """Load a zoo name or .keras file, evaluate it on `split` of `data`, optionally save JSON.
+
+    `safe_mode=False` loads a file holding a Lambda layer (it runs the file's code).
 
     Returns:
         {"metrics": dict, "table": str, "model": "<name or path> (<architecture>)"}.
@@ -124,7 +127,7 @@ def evaluate_model(
     from emolens.models.cards import atomic_write_text, write_card
 
     name = model or zoo.default_model()
-    loaded = zoo.load(name)
+    loaded = zoo.load(name, safe_mode=safe_mode)
     card = zoo.load_card(name)
     if class_set is None:
         if not card:

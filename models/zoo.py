@@ -170,8 +170,8 @@ def _load_file(path: Path, safe_mode: bool) -> keras.Model:
             raise ValueError(
                 f"Model file {str(path)!r} holds Python code (a Lambda layer), which safe mode "
                 "refuses: loading it would run that code. If you trust the file, load it with "
-                "models.load(path, safe_mode=False); better, replace the Lambda by a "
-                "registered layer."
+                "models.load(path, safe_mode=False), or on the command line pass --unsafe-load; "
+                "better, replace the Lambda by a registered layer."
             ) from error
         if isinstance(error, FileNotFoundError) and not path.is_file():
             raise

@@ -4,9 +4,22 @@ from __future__ import annotations
 
 import argparse
 
+UNSAFE_LOAD = "--unsafe-load"
+"""The flag that loads model files with safe_mode=False (named in zoo.load's refusal)."""
+
+
+def add_unsafe_load_flag(p: argparse.ArgumentParser) -> None:
+    """--unsafe-load: load the --model file with safe_mode=False (Lambda layers run code)."""
+    p.add_argument(
+        UNSAFE_LOAD,
+        action="store_true",
+        help="load a .keras file that holds Python code (a Lambda layer): this RUNS code from "
+        "the file, so use it only for files you trust (default: such files are refused)",
+    )
+
 
 def add_model_flags(p: argparse.ArgumentParser) -> None:
-    """--model, --classes and --input-range: the classifier a command loads with zoo.load."""
+    """--model, --classes, --input-range and --unsafe-load: the classifier zoo.load loads."""
     p.add_argument(
         "--model",
         default=None,
@@ -24,3 +37,4 @@ def add_model_flags(p: argparse.ArgumentParser) -> None:
         help="pixel range the model was trained on: 0,1 (default), -1,1 or 0,255; write "
         "--input-range=-1,1 (a value starting with '-' needs the '=')",
     )
+    add_unsafe_load_flag(p)

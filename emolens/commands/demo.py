@@ -65,6 +65,8 @@ def _export_in_child(args: argparse.Namespace, path) -> None:
         if value is not None:
             command += [flag, str(value)]
     command.append(f"--input-range={args.input_range}")
+    if args.unsafe_load:
+        command.append("--unsafe-load")
     print(f"exporting {args.model or 'the default model'} with Grad-CAM to ONNX ...", flush=True)
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:

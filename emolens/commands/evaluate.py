@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 
+from emolens.commands._options import add_unsafe_load_flag
+
 
 def add_parser(subparsers) -> None:
     """Add `evaluate` and its flags."""
     p = subparsers.add_parser("evaluate", help="accuracy, macro-F1, per-class recall, confusion")
     p.add_argument("--model", default=None, help="bundled name or .keras path (default model)")
+    add_unsafe_load_flag(p)
     p.add_argument(
         "--data",
         default="synthetic",
@@ -47,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
         tta_flip=args.tta,
         out=args.out,
         update_card=args.update_card,
+        safe_mode=not args.unsafe_load,
     )
     print(f"model {result['model']} | data {args.data} | split {args.split}")
     print(result["table"])

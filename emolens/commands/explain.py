@@ -55,7 +55,12 @@ def run(args: argparse.Namespace) -> int:
     from emolens.models import zoo
 
     formats = check_formats(args.format)
-    model = zoo.load(args.model, classes=args.classes, input_range=args.input_range)
+    model = zoo.load(
+        args.model,
+        classes=args.classes,
+        input_range=args.input_range,
+        safe_mode=not args.unsafe_load,
+    )
     result = explain_files(
         model,
         args.paths,

@@ -36,7 +36,12 @@ def run(args: argparse.Namespace) -> int:
 
     if args.layer and not args.with_cam:
         raise ValueError("--layer only applies with --with-cam (the layer Grad-CAM explains).")
-    model = zoo.load(args.model, classes=args.classes, input_range=args.input_range)
+    model = zoo.load(
+        args.model,
+        classes=args.classes,
+        input_range=args.input_range,
+        safe_mode=not args.unsafe_load,
+    )
     name = str(args.model or zoo.default_model())
     info = export_onnx(model, args.out, args.with_cam, args.layer, opset=args.opset, name=name)
     print(describe(info, model))

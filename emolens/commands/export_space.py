@@ -30,7 +30,12 @@ def run(args: argparse.Namespace) -> int:
     from emolens.models import zoo
     from emolens.models.export.space import card_markdown, export_space
 
-    model = zoo.load(args.model, classes=args.classes, input_range=args.input_range)
+    model = zoo.load(
+        args.model,
+        classes=args.classes,
+        input_range=args.input_range,
+        safe_mode=not args.unsafe_load,
+    )
     name = Path(str(args.model)).stem if args.model else zoo.default_model()
     written = export_space(
         model,

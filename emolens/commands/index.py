@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from emolens.commands._options import add_unsafe_load_flag
+
 
 def add_parser(subparsers) -> None:
     """Add `index` and its flags."""
@@ -16,6 +18,7 @@ def add_parser(subparsers) -> None:
         "read. A killed run continues where it stopped when rerun with the same arguments.",
     )
     p.add_argument("--model", default=None, help="bundled name or .keras path (default model)")
+    add_unsafe_load_flag(p)
     p.add_argument(
         "--data",
         default="fer2013",
@@ -122,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
     from emolens.models import zoo
 
     name = args.model or zoo.default_model()
-    model = zoo.load(name)
+    model = zoo.load(name, safe_mode=not args.unsafe_load)
     columns = ("indexing", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     bar = Progress(*columns, console=Console(stderr=True))
     task = bar.add_task("index", total=None)

@@ -71,7 +71,12 @@ def _backend(args):
         return onnx.predict, onnx.classes, onnx.name, onnx.input_shape
     from emolens.models import zoo
 
-    model = zoo.load(args.model, classes=args.classes, input_range=args.input_range)
+    model = zoo.load(
+        args.model,
+        classes=args.classes,
+        input_range=args.input_range,
+        safe_mode=not args.unsafe_load,
+    )
     name = str(args.model or zoo.default_model())
     classes = tuple(getattr(model, "class_names", None) or ())
     classes = classes or tuple(f"class {i}" for i in range(model.outputs[0].shape[-1]))

@@ -1,0 +1,86 @@
+"""A .keras file with a Lambda layer through the CLI: refused by default with a message naming
+--unsafe-load, explained (or indexed) with it; every command that loads a user's model has it."""
+
+from __future__ import annotations
+
+import json
+
+import keras
+import numpy as np
+import pytest
+from PIL import Image
+
+from emolens.cli import build_parser, main
+from emolens.explain.store import open_store
+from tests.badinput.conftest import record
+
+SIZE = 16
+
+
+@pytest.fixture(scope="module")
+def lambda_model(tmp_path_factory):
+    """Input -> Lambda(2x) -> conv "feat" -> mean -> Dense(3), saved as lambda.keras + card."""
+    keras.utils.set_random_seed(0)
+    folder = tmp_path_factory.mktemp("unsafe_load")
+    images = keras.Input((SIZE, SIZE, 1))
+    doubled = keras.layers.Lambda(lambda t: t * 2.0)(images)
+    acts = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="feat")(doubled)
+    logits = keras.layers.Dense(3)(keras.layers.GlobalAveragePooling2D()(acts))
+    path = folder / "lambda.keras"
+    keras.Model(images, logits).save(path)
+    path.with_suffix(".json").write_text(json.dumps({"classes": ["angry", "happy", "sad"]}))
+    return path
+
+
+@pytest.fixture(scope="module")
+def face_png(tmp_path_factory):
+    pixels = np.random.default_rng(0).integers(0, 256, (SIZE, SIZE), dtype=np.uint8)
+    path = tmp_path_factory.mktemp("unsafe_face") / "face.png"
+    Image.fromarray(pixels).save(path)
+    return path
+
+
+def _explain(model, png, out, *extra):
+    argv = ["explain", str(png), "--model", str(model), "--no-detect", "--no-progress"]
+    return main([*argv, "--format", "json", "--out", str(out), *extra])
+
+
+def test_explain_refuses_a_lambda_model_naming_the_flag(lambda_model, face_png, tmp_path, capsys):
+    assert _explain(lambda_model, face_png, tmp_path / "report") == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("emolens explain: error: Model file")
+    assert "Lambda layer" in lines[0] and "pass --unsafe-load" in lines[0]
+    assert not (tmp_path / "report").exists()
+    record("clear error")
+
+
+def test_explain_runs_a_lambda_model_with_the_flag(lambda_model, face_png, tmp_path):
+    out = tmp_path / "report"
+    assert _explain(lambda_model, face_png, out, "--unsafe-load") == 0
+    results = json.loads((out / "results.json").read_text())
+    assert results["layers"] == {"grad_cam": "feat"}
+    assert [face["file"] for face in results["faces"]] == [str(face_png)]
+    record("graceful")
+
+
+def test_index_refuses_then_indexes_a_lambda_model(lambda_model, tmp_path, capsys):
+    store = tmp_path / "store"
+    argv = ["index", "--model", str(lambda_model), "--data", "synthetic:8", "--classes", "emo3"]
+    argv += ["--out", str(store)]
+    assert main(argv) == 2
+    assert "pass --unsafe-load" in capsys.readouterr().err
+    assert not store.exists()
+    assert main([*argv, "--unsafe-load"]) == 0
+    assert len(open_store(store)) == 8
+    record("graceful")
+
+
+@pytest.mark.parametrize(
+    "command", ["explain", "index", "evaluate", "predict", "export", "export-space", "demo"]
+)
+def test_every_command_loading_a_user_model_has_the_flag(command):
+    sub = next(a for a in build_parser()._actions if a.dest == "command").choices[command]
+    flag = next(a for a in sub._actions if "--unsafe-load" in a.option_strings)
+    assert flag.default is False and "only for files you trust" in flag.help
+    assert "RUNS code" in flag.help
