@@ -171,3 +171,15 @@ def test_unknown_architecture_lists_the_known_ones():
 def test_unknown_class_set_names_the_choices():
     with pytest.raises(ValueError, match="Unknown class set 'fer8'. Choose one of: fer7, emo3"):
         zoo.build("vgg", "fer8")
+
+
+def test_alexnet_width_scales_every_layer_and_rejects_nonpositive():
+    full = zoo.build("alexnet", "emo3", (48, 48, 1))
+    half = zoo.build("alexnet", "emo3", (48, 48, 1), width=0.5)
+    for name in ("conv1_conv", "conv2_conv", "conv3_conv", "conv4_conv", "conv5_conv", "fc1"):
+        filters = full.get_layer(name).get_config().get("filters") or full.get_layer(name).units
+        halved = half.get_layer(name).get_config().get("filters") or half.get_layer(name).units
+        assert halved == filters // 2, name
+    assert half.count_params() < full.count_params() / 3
+    with pytest.raises(ValueError, match="width must be > 0; got 0"):
+        zoo.build("alexnet", "emo3", (48, 48, 1), width=0)

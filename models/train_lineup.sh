@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The original project's lineup, trained as emo3 models: MobileNetV2, AlexNet, EfficientNetB0
+# (LeNet, VGG, ResNet-34 and the ViT come from models/train_zoo.sh). One run after another on
+# ONE core (taskset; the other core stays free to build and test), each resumable from its
+# folder's per-epoch checkpoint: rerun this script after any stop and it continues where it
+# was (finished runs are skipped by `emolens train` itself).
+# Widths are scaled to 48x48 faces and to one CPU core (see each model's card).
+# Usage: models/train_lineup.sh [DATA_DIR] [OUT_DIR] [CORE]   (EMOLENS overrides the command)
+set -u
+DATA=${1:-../shared/data}
+OUT=${2:-runs}
+CORE=${3:-1}
+EM=${EMOLENS:-emolens}
+export TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1
+mkdir -p "$OUT"
+run() { local name=$1; shift; taskset -c "$CORE" $EM train --data "$DATA" --out "$OUT/$name" \
+          --name "$name" --classes emo3 --batch-size 128 --lr 3e-3 --patience 40 "$@" \
+          >>"$OUT/$name.log" 2>&1; echo "$name exit $?"; }
+
+run mobilenetv2_emo3 --arch mobilenetv2 --epochs 25 --arch-kwargs '{"alpha": 0.5}'
+run alexnet_emo3 --arch alexnet --epochs 20 --arch-kwargs '{"width": 0.5}'
+run efficientnetb0_emo3 --arch efficientnetb0 --epochs 20
