@@ -1,6 +1,7 @@
 """One installed name: `emolens` alone reaches site-packages, and nothing beside it shadows it."""
 
 import json
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -43,6 +44,9 @@ def test_every_package_folder_is_mapped_into_the_namespace():
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
+    # setuptools builds in ROOT/build and never prunes it: a file deleted from the tree (a dropped
+    # model) would still reach the wheel from a stale build/lib.
+    shutil.rmtree(ROOT / "build", ignore_errors=True)
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q"]
         + ["-w", str(out), str(ROOT)],
@@ -63,6 +67,16 @@ def test_the_wheel_installs_the_name_emolens_alone(wheel):
     bundled = {f"emolens/models/weights/{name}.keras" for name in zoo.bundled()}
     assert bundled <= set(names)
     assert f"emolens/models/cards/{zoo.default_model()}.json" in names
+    shipped = {n for n in names if n.startswith("emolens/models/weights/")}
+    assert shipped == bundled, f"weights in the wheel but not bundled: {sorted(shipped - bundled)}"
+
+
+def test_the_wheel_stays_under_60_mb(wheel):
+    size = wheel.stat().st_size
+    assert size < 60e6, (
+        f"the wheel is {size / 1e6:.1f} MB (limit 60 MB): drop a model from models/weights "
+        "(keep its card under docs/model_history/)"
+    )
 
 
 def test_own_models_and_explain_modules_beside_a_notebook_do_not_shadow_emolens(tmp_path):

@@ -131,3 +131,24 @@ def test_readme_model_table_is_generated_from_the_bundled_cards():
         "README's bundled-model table differs from the cards: paste the table that "
         "`emolens models` prints between the models-table markers"
     )
+
+
+def test_readme_history_table_is_generated_from_the_cards_of_dropped_models():
+    import json
+
+    from emolens.models.cards import model_table
+
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text()
+    start, end = "<!-- history-table -->\n", "\n<!-- /history-table -->"
+    table = readme[readme.index(start) + len(start) : readme.index(end)]
+    paths = sorted((root / "docs" / "model_history").glob("*.json"))
+    assert paths, "docs/model_history/ holds no cards"
+    cards = [json.loads(p.read_text()) for p in paths]
+    assert table == model_table(cards), (
+        "README's history table differs from docs/model_history/: regenerate it with "
+        "emolens.models.cards.model_table over those cards"
+    )
+    for card in cards:  # history is what no longer ships
+        assert card["name"] not in zoo.bundled(), f"{card['name']} is bundled and in history"
+        assert (root / "docs" / "model_history" / f"{card['name']}.md").is_file()
