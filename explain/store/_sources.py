@@ -1,4 +1,4 @@
-"""Datasets by name for the store: "synthetic[:N]", "fer2013", a folder, a csv, Parquet, images."""
+"""Datasets by name for the store: "synthetic[:N]", "fer2013", folders, csv, Parquet, tar."""
 
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ def load_source(
         spec: "synthetic" (300 faces; the train split 1200) or "synthetic:N"; "fer2013"
             (found through $EMOLENS_DATA or ../shared/data); a folder holding fer2013/; a
             fer2013.csv; Parquet shards (a .parquet file or a folder of them, see
-            `_parquet`); or an image folder (`<split>/<class>/*`, or `<class>/*` with split
+            `_parquet`); WebDataset-style tar shards (a .tar or a folder of them, see
+            `_webdataset`); or an image folder (`<split>/<class>/*`, or `<class>/*` with split
             None). See `explain.data.load_dataset`.
         split: "publictest", "train", ...; for image folders the split subfolder or None.
         class_set: class set of the labels; images of other classes are dropped.
@@ -50,6 +51,10 @@ def load_source(
         from emolens.explain.store._parquet import load_parquet_faces
 
         return load_parquet_faces(path, class_set, size, channels)
+    if path.suffix == ".tar" or (path.is_dir() and any(path.glob("*.tar"))):
+        from emolens.explain.store._webdataset import load_tar_faces
+
+        return load_tar_faces(path, class_set, size, channels)
     if path.is_dir() and not (path / "fer2013").is_dir():
         return load_dataset(path, split, class_set, size=size, channels=channels)
     return load_dataset(text, split, class_set)
