@@ -23,7 +23,9 @@ def add_parser(subparsers) -> None:
         "--data",
         default="fer2013",
         help="'fer2013' ($EMOLENS_DATA or ../shared/data), a folder holding fer2013/, a "
-        "fer2013.csv, an image folder, or 'synthetic[:N]' (built-in faces; default: fer2013)",
+        "fer2013.csv, an image folder, Parquet shards (.parquet or a folder of them), "
+        "WebDataset-style tar shards (.tar or a folder of them: <key>.png + <key>.cls), or "
+        "'synthetic[:N]' (built-in faces; default: fer2013)",
     )
     p.add_argument(
         "--split",
