@@ -96,6 +96,138 @@ def test_detect_faces_gives_same_face_on_a_large_photo(hopper):
     assert abs(w / 4 - w0) < 40
 
 
+def _iou(a, b) -> float:
+    """Intersection over union of two (x, y, w, h) boxes."""
+    width = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    height = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    inter = max(0, width) * max(0, height)
+    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
+
+
+def _previous_detector(image: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """detect_faces before the speed-up: shrink to 1024 px at most, scaleFactor 1.1."""
+    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    height, width = gray.shape
+    scale = min(1.0, 1024 / max(height, width))
+    if scale < 1.0:
+        small = (round(width * scale), round(height * scale))
+        gray = cv2.resize(gray, small, interpolation=cv2.INTER_AREA)
+    side = max(24, round(min(height, width) / 12 * scale))
+    found = faces._cascade().detectMultiScale(gray, 1.1, 5, minSize=(side, side))
+    return [tuple(round(v / scale) for v in box) for box in np.asarray(found).reshape(-1, 4)]
+
+
+def _in_canvas(photo: np.ndarray, shape: tuple[int, int], at: tuple[int, int]) -> np.ndarray:
+    """`photo` pasted with its top-left corner at (x, y) `at` on seeded noise of `shape`."""
+    canvas = np.random.default_rng(0).integers(90, 160, (*shape, 3), dtype=np.uint8)
+    x, y = at
+    canvas[y : y + photo.shape[0], x : x + photo.shape[1]] = photo
+    return canvas
+
+
+def _shifted(box, dx: int, dy: int, scale: float = 1.0) -> tuple[float, float, float, float]:
+    return box[0] * scale + dx, box[1] * scale + dy, box[2] * scale, box[3] * scale
+
+
+@pytest.fixture(scope="module")
+def astronaut() -> np.ndarray:
+    return pytest.importorskip("skimage.data").astronaut()  # 512x512, public domain (NASA)
+
+
+def test_detect_faces_finds_the_astronauts_face(astronaut):
+    ((x, y, w, h),) = detect_faces(astronaut)
+    # Eileen Collins' face: about 95 px across, centred near (225, 113) of the 512x512 photo.
+    assert abs(x + w / 2 - 225) < 12 and abs(y + h / 2 - 113) < 12
+    assert 80 < w < 115 and w == h
+
+
+def test_detect_faces_keeps_the_same_box_on_a_4x_photo(hopper):
+    big = cv2.resize(hopper, (2048, 2400), interpolation=cv2.INTER_CUBIC)  # 4.9 MP
+    x, y, w, h = _shifted(detect_faces(big)[0], 0, 0, 1 / 4)  # back to 600x512 pixels
+    (x0, y0, w0, h0) = detect_faces(hopper)[0]
+    assert abs(x + w / 2 - (x0 + w0 / 2)) < 0.1 * w0 and abs(y + h / 2 - (y0 + h0 / 2)) < 0.1 * h0
+    assert 1 / 1.25 < w / w0 < 1.25  # within about one scale step (SCALE_FACTOR 1.2)
+
+
+def test_detect_faces_finds_a_small_face_in_a_large_canvas(hopper):
+    # her 216 px face is 1/8 of the canvas's short side: searched at 1/12 and up
+    canvas = _in_canvas(hopper, (1800, 2400), at=(1500, 900))
+    (box,) = detect_faces(canvas)
+    assert _iou(box, _shifted(detect_faces(hopper)[0], 1500, 900)) >= 0.7
+
+
+def test_detect_faces_finds_every_face_of_a_tiled_photo(hopper):
+    tiled = np.tile(hopper, (2, 2, 1))  # four copies, 1200x1024
+    found = detect_faces(tiled)
+    (face,) = detect_faces(hopper)
+    expected = [_shifted(face, dx, dy) for dy in (0, 600) for dx in (0, 512)]
+    assert len(found) == 4
+    assert all(max(_iou(box, want) for box in found) >= 0.7 for want in expected)
+
+
+def test_detect_faces_honours_a_small_min_size_on_a_large_photo(hopper):
+    """A 50 px face in a 2400x3000 photo: found with min_size=40, not with the default."""
+    small = cv2.resize(hopper, None, fx=50 / 216, fy=50 / 216, interpolation=cv2.INTER_AREA)
+    canvas = _in_canvas(small, (2400, 3000), at=(2000, 300))
+    assert detect_faces(canvas) == []  # default minimum: 200 px
+    (box,) = detect_faces(canvas, min_size=40)
+    assert _iou(box, _shifted(detect_faces(hopper)[0], 2000, 300, 50 / 216)) >= 0.6
+
+
+@pytest.mark.parametrize("name", ["noise", "coffee", "chelsea", "rocket", "camera"])
+def test_detect_faces_finds_no_face_where_there_is_none(name):
+    if name == "noise":
+        image = np.random.default_rng(0).integers(0, 256, (1200, 1600, 3), dtype=np.uint8)
+    else:
+        image = getattr(pytest.importorskip("skimage.data"), name)()
+    assert detect_faces(image) == []
+
+
+def test_detect_faces_finds_the_faces_the_previous_settings_found(hopper, astronaut):
+    """Same boxes (IoU >= 0.7) as the slower search (1024 px, scaleFactor 1.1) it replaced."""
+    photos = {
+        "hopper": hopper,
+        "astronaut": astronaut,
+        "hopper 4x": cv2.resize(hopper, (2048, 2400), interpolation=cv2.INTER_CUBIC),
+        "canvas": _in_canvas(hopper, (1800, 2400), at=(1500, 900)),
+        "tiled": np.tile(hopper, (2, 2, 1)),
+        "mirrored": hopper[:, ::-1],
+    }
+    for name, photo in photos.items():
+        before, after = _previous_detector(photo), detect_faces(photo)
+        assert len(after) == len(before) >= 1, name
+        assert all(max(_iou(old, new) for new in after) >= 0.7 for old in before), name
+
+
+def _lfw_pages(crops: np.ndarray) -> list[np.ndarray]:
+    """25x25 crops enlarged to 150 px, 50 to a 900x1800 page (5 rows x 10 columns), RGB."""
+    pages = []
+    for start in range(0, len(crops), 50):
+        page = np.full((900, 1800), 128, np.uint8)
+        for k, crop in enumerate(crops[start : start + 50]):
+            y, x = 180 * (k // 10) + 15, 180 * (k % 10) + 15
+            page[y : y + 150, x : x + 150] = cv2.resize(crop, (150, 150), cv2.INTER_CUBIC)
+        pages.append(np.repeat(page[..., None], 3, axis=-1))
+    return pages
+
+
+def test_detect_faces_recall_on_the_lfw_faces_scikit_image_ships():
+    """100 real faces (LFW crops) and 100 non-faces: at most 3 faces fewer than the previous
+    settings (1024 px, scaleFactor 1.1) found, 98 on these pages; no box on a non-face."""
+    data = pytest.importorskip("skimage.data")
+    crops = np.load(Path(data.__file__).parent / "lfw_subset.npy")  # (200, 25, 25): faces first
+    crops = np.rint(crops * 255).astype(np.uint8)
+    hits = set()
+    for number, page in enumerate(_lfw_pages(crops[:100])):
+        for x, y, w, h in detect_faces(page):
+            row, column = divmod(y + h / 2, 180)[0], divmod(x + w / 2, 180)[0]
+            assert abs(x + w / 2 - 180 * column - 90) < 25, (number, x, y, w, h)  # face centre
+            assert abs(y + h / 2 - 180 * row - 90) < 25 and 100 < w < 200, (number, x, y, w, h)
+            hits.add((number, row, column))
+    assert len(hits) >= 95
+    assert sum(len(detect_faces(page)) for page in _lfw_pages(crops[100:])) == 0
+
+
 def test_detect_faces_min_size_skips_smaller_faces(hopper):
     assert detect_faces(hopper, min_size=300) == []  # her face is about 220 px across
     assert len(detect_faces(hopper, min_size=150)) >= 1
