@@ -1,10 +1,15 @@
 """Dashboard latency: one uploaded face explained, a page update, store pages over 3,589 faces.
 
     python benchmarks/bench_dashboard.py [--repeats 10] [--store-dir ~/.cache/emolens/bench]
+                                         [--face-only]
 
 Rows (median of repeats after warm-up; targets from issue 12):
   plain predict           baseline: the model's forward pass on one 48x48 face
   explain one face        decode JPEG + detect + predict + Grad-CAM + overlay     < 150 ms
+    ..., previous detector  the same with detect_faces as before issue 12's speed-up (longest
+                          side 1024 px, scaleFactor 1.1): the baseline for the detection rows
+  detect faces            detect_faces alone, previous settings vs now, on the 600x512 photo
+                          and on it enlarged to a 13.9 MP phone-size photo
   page update             AppTest rerun of "Explain a face", explanation not cached < 500 ms
   dataset page / embeddings page over a 3,589-image store (cold caches, then warm) < 2 s
 The store is FER2013 PublicTest indexed with vgg_fer7_acc when the data is found, else 3,589
@@ -40,8 +45,47 @@ def photo_bytes() -> bytes:
     return matplotlib.cbook.get_sample_data("grace_hopper.jpg").read()
 
 
+def previous_detect_faces(image, *, min_size=None) -> list[tuple[int, int, int, int]]:
+    """detect_faces before issue 12's speed-up: longest side shrunk to 1024, scaleFactor 1.1."""
+    import cv2
+    import numpy as np
+
+    from emolens.explain.faces import _as_image, _cascade, _to_gray_uint8
+
+    gray = _to_gray_uint8(_as_image(image))
+    height, width = gray.shape
+    scale = min(1.0, 1024 / max(height, width))
+    if scale < 1.0:
+        small = (round(width * scale), round(height * scale))
+        gray = cv2.resize(gray, small, interpolation=cv2.INTER_AREA)
+    side = max(24, round((min_size or min(height, width) / 12) * scale))
+    found = _cascade().detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5, minSize=(side, side))
+    boxes = [tuple(round(v / scale) for v in box) for box in np.asarray(found).reshape(-1, 4)]
+    return sorted(boxes, key=lambda box: -box[2] * box[3])
+
+
+def bench_detect(repeats: int) -> list[tuple[str, float, str]]:
+    import cv2
+
+    from emolens.explain.faces import decode_image, detect_faces
+
+    photo = decode_image(photo_bytes())  # 600x512
+    phone = cv2.resize(photo, (3440, 4032), interpolation=cv2.INTER_CUBIC)  # 13.9 MP
+    rows = []
+    for name, image in (("600x512", photo), ("4032x3440", phone)):
+        before = median_ms(lambda image=image: previous_detect_faces(image), repeats)
+        after = median_ms(lambda image=image: detect_faces(image), repeats)
+        faces = f"{len(previous_detect_faces(image))} -> {len(detect_faces(image))} face(s)"
+        rows.append((f"detect faces {name}, previous", before, "baseline: 1024 px, scale 1.1"))
+        rows.append((f"detect faces {name}", after, f"{before / after:.1f}x faster, {faces}"))
+    return rows
+
+
 def bench_face(repeats: int) -> list[tuple[str, float, str]]:
+    from unittest import mock
+
     from emolens import models
+    from emolens.explain import faces
     from emolens.explain.faces import decode_image
     from emolens.explain.report import explain_photo, overlay_rgb, predict_probs
 
@@ -69,12 +113,15 @@ def bench_face(repeats: int) -> list[tuple[str, float, str]]:
         overlay_rgb(found.faces[0], "grad_cam")
 
     total = median_ms(explain_one, repeats)
+    with mock.patch.object(faces, "detect_faces", previous_detect_faces):
+        previous = median_ms(explain_one, repeats)
     cropped = median_ms(explain_crop, repeats)
     median_ms(staged, repeats)
     detail = ", ".join(f"{k} {statistics.median(v):.0f}" for k, v in stages.items())
     return [
         ("plain predict (baseline)", predict, f"{models.default_model()}, 1 face"),
         ("explain one face", total, f"Grace Hopper JPEG; ms: {detail}"),
+        ("explain one face, prev. detector", previous, "the same, detect_faces before issue 12"),
         ("explain one face crop", cropped, "the same face, detection off (predict+CAM+overlay)"),
     ]
 
@@ -158,6 +205,7 @@ def main() -> None:
     parser.add_argument(
         "--store-dir", type=Path, default=Path.home() / ".cache" / "emolens" / "bench"
     )
+    parser.add_argument("--face-only", action="store_true", help="skip the page and store rows")
     args = parser.parse_args()
     from emolens._quiet import silence_tensorflow
 
@@ -167,8 +215,10 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as cache:
         os.environ["EMOLENS_DASHBOARD_CACHE"] = cache
-        rows = bench_face(args.repeats) + bench_page(args.repeats)
-        rows += bench_store_pages(ensure_store(args.store_dir), max(3, args.repeats // 2))
+        rows = bench_face(args.repeats) + bench_detect(args.repeats)
+        if not args.face_only:
+            rows += bench_page(args.repeats)
+            rows += bench_store_pages(ensure_store(args.store_dir), max(3, args.repeats // 2))
     print(
         f"tf {tf.__version__} | keras {keras.__version__} | CPU cores {os.cpu_count()} | "
         f"median of {args.repeats} after warm-up"
