@@ -5,7 +5,6 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pandas as pd
-import plotly.express as px
 import plotly.graph_objects as go
 
 COLORMAPS = ("jet", "inferno", "viridis", "magma", "turbo", "coolwarm")
@@ -54,24 +53,41 @@ def confusion_chart(confusion: np.ndarray, classes: tuple[str, ...], title: str 
 
 
 def embedding_chart(points: np.ndarray, rows: pd.DataFrame, color: str) -> go.Figure:
-    """Scatter of a 2-D projection, coloured by a column of `rows`, the image id in customdata."""
+    """Scatter of a 2-D projection (N, 2), one trace per value of column `color` of `rows`.
+
+    Each point's customdata is [image id, true class, predicted class, confidence] (the id
+    first: selections and the face on hover read it). WebGL above 1,000 points, as plotly
+    express does; traces are built directly (px.scatter took ~0.3-0.8 s for 3,589 points).
+    """
     frame = rows[["id", "true_class", "predicted_class", "confidence", "correct"]].copy()
     frame["x"], frame["y"] = points[:, 0], points[:, 1]
     frame["correct"] = frame["correct"].map({True: "right", False: "mistake"})
-    figure = px.scatter(
-        frame,
-        x="x",
-        y="y",
-        color=color,
-        custom_data=["id"],
-        hover_data={"id": True, "true_class": True, "predicted_class": True, "confidence": ":.2f"},
-        opacity=0.7,
+    trace = go.Scattergl if len(frame) > 1000 else go.Scatter
+    hover = (
+        "#%{customdata[0]}: true %{customdata[1]}, predicted %{customdata[2]} "
+        "(%{customdata[3]:.2f})<extra>%{fullData.name}</extra>"
     )
-    figure.update_traces(marker={"size": 5})
+    columns = ["id", "true_class", "predicted_class", "confidence"]
+    figure = go.Figure(
+        [
+            trace(
+                x=group["x"].to_numpy(),
+                y=group["y"].to_numpy(),
+                customdata=group[columns].to_numpy(dtype=object),
+                mode="markers",
+                name=str(value),
+                marker={"size": 5, "opacity": 0.7},
+                hovertemplate=hover,
+            )
+            for value, group in frame.groupby(color, sort=True)
+        ]
+    )
     figure.update_layout(
         height=480,
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
         dragmode="lasso",
+        xaxis_title="x",
+        yaxis_title="y",
         legend={"orientation": "h", "y": 1.1, "title_text": ""},
     )
     return figure
@@ -101,3 +117,35 @@ def png_bytes(rgb: np.ndarray) -> bytes:
     from emolens.explain.report.overlays import encode_png
 
     return encode_png(rgb)
+
+
+def face_sprite(images: np.ndarray, side: int = 48, columns: int = 64) -> np.ndarray:
+    """uint8 (rows * side, columns * side, C): `images` tiled row by row, `columns` a row.
+
+    Args:
+        images: float (N, H, W, C) in [0, 1], C 1 or 3; each is resized to (side, side).
+        side: tile side in pixels.
+        columns: tiles per row; the last row is padded with mid gray.
+    """
+    count, _, _, channels = images.shape
+    pixels = np.rint(np.clip(images, 0.0, 1.0) * 255).astype(np.uint8)  # (N, H, W, C)
+    if pixels.shape[1:3] != (side, side):
+        pixels = np.stack(
+            [cv2.resize(p, (side, side), interpolation=cv2.INTER_AREA) for p in pixels]
+        ).reshape(count, side, side, channels)
+    rows = max(1, -(-count // columns))
+    tiles = np.full((rows * columns, side, side, channels), 128, np.uint8)
+    tiles[:count] = pixels
+    grid = tiles.reshape(rows, columns, side, side, channels).transpose(0, 2, 1, 3, 4)
+    return grid.reshape(rows * side, columns * side, channels)
+
+
+def jpeg_data_uri(pixels: np.ndarray, quality: int = 85) -> str:
+    """`data:image/jpeg;base64,...` of a uint8 (H, W, 1|3) RGB or gray image."""
+    import base64
+
+    bgr = pixels if pixels.shape[-1] == 1 else cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR)
+    ok, encoded = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise ValueError(f"OpenCV could not encode a {pixels.shape} image as JPEG.")
+    return "data:image/jpeg;base64," + base64.b64encode(encoded.tobytes()).decode("ascii")

@@ -18,6 +18,9 @@ import streamlit as st
 from emolens.dashboard.settings import MAX_PIXELS, MAX_UPLOAD_MB, read_settings
 
 HOUR = 3600
+HOVER_FACES = 4096
+"""Most faces the Embeddings page shows on hover (FER2013 PublicTest's 3,589 all fit)."""
+SPRITE_SIDE, SPRITE_COLUMNS = 48, 64  # hover faces: 48x48 tiles, 64 a row (3072 px wide)
 DEMO_PREFIX = "demo face "
 SAMPLE_PHOTOS = {
     "Grace Hopper (matplotlib sample, public domain)": "grace_hopper",
@@ -443,8 +446,13 @@ def store_projection(path: str, stamp: float, method: str = "pca") -> np.ndarray
 
         return umap.UMAP(random_state=0).fit_transform(embeddings).astype(np.float32)
     from sklearn.decomposition import PCA
+    from threadpoolctl import threadpool_limits
 
-    return PCA(n_components=2, random_state=0).fit_transform(embeddings).astype(np.float32)
+    # One BLAS thread: 3,589 x 320 takes ~40 ms; with OpenBLAS' threads on busy cores it took
+    # 0.5-3 s (threads spin waiting for each other).
+    with threadpool_limits(limits=1, user_api="blas"):
+        projection = PCA(n_components=2, random_state=0).fit_transform(embeddings)
+    return projection.astype(np.float32)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -454,3 +462,20 @@ def embedding_figure(path: str, stamp: float, method: str, colour: str):
 
     rows = open_store(path, stamp).rows
     return embedding_chart(store_projection(path, stamp, method), rows, colour)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def store_face_sprite(path: str, stamp: float, cap: int = HOVER_FACES) -> tuple[str, list[int]]:
+    """(JPEG data URI of up to `cap` of the store's faces, 48x48 tiles 64 a row, their ids).
+
+    A store of more than `cap` images gets `cap` ids spread evenly over its id range.
+
+    Raises:
+        FileNotFoundError / ValueError: the store's data is not on this machine (`store_images`).
+    """
+    from emolens.dashboard.charts import face_sprite, jpeg_data_uri
+
+    images = store_images(path, stamp)  # (N, H, W, C) in id order
+    count = len(images)
+    ids = np.arange(count) if count <= cap else np.linspace(0, count - 1, cap).round().astype(int)
+    return jpeg_data_uri(face_sprite(images[ids], SPRITE_SIDE, SPRITE_COLUMNS), 80), ids.tolist()

@@ -1,8 +1,9 @@
-"""Embeddings: a 2-D projection of the stored embeddings; selected points fill the gallery."""
+"""Embeddings: a 2-D projection of the stored embeddings, faces on hover, selection to a gallery."""
 
 import streamlit as st
 
 from emolens.dashboard import loaders, widgets
+from emolens.dashboard.hover import face_hover
 
 COLOURS = {"true class": "true_class", "prediction": "predicted_class", "right or wrong": "correct"}
 
@@ -29,10 +30,18 @@ event = st.plotly_chart(
     key="embedding",
 )
 ids = [point["customdata"][0] for point in event.selection.points] if event else []
+try:
+    sprite, hover_ids = loaders.store_face_sprite(path, stamp)
+except (ValueError, FileNotFoundError, OSError) as error:
+    hover = f"Its faces cannot be shown on hover ({error})."
+else:
+    face_hover("embedding", sprite, hover_ids, loaders.SPRITE_COLUMNS)
+    shown = "every face" if len(hover_ids) == len(store) else f"{len(hover_ids):,} faces"
+    hover = f"Hover a point for its face and classes ({shown}; at most {loaders.HOVER_FACES:,})."
 st.caption(
     f"{len(store):,} faces, {store.manifest['embedding']['layer']} embeddings "
-    f"({store.manifest['embedding']['dim']} values). Hover a point for its classes; select "
-    "points (click, box or lasso) to see their faces."
+    f"({store.manifest['embedding']['dim']} values). {hover} Select points (click, box or "
+    "lasso) to see their faces with their maps."
 )
 if ids and store.methods:
     st.subheader(f"{len(ids)} selected faces; the first 32")

@@ -42,7 +42,7 @@ PAGES = (
     ("layers", "Layer summary over the data", "layers.png"),
     ("attention", "Mean Spearman", "attention.png"),
     ("dataset", "Mean grad_cam map per class", "dataset.png"),
-    ("embeddings", "select points", "embeddings.png"),
+    ("embeddings", "Select points", "embeddings.png"),
     ("compare", "They disagree on", "compare.png"),
 )
 HEATMAP_JS = """(() => {

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import json
+
+import cv2
 import numpy as np
+import pytest
 
 from emolens import explain, models
 from emolens.dashboard import loaders
@@ -14,6 +19,13 @@ from tests.dashboard.conftest import TINY, TINY2, captions, messages, new_app, p
 def _tiny_store():
     source, split, _ = loaders.data_source()
     return open_store(loaders.store_folder(TINY, source, split))
+
+
+def _array(value) -> np.ndarray:
+    """A plotly JSON array: a list, or a typed array {"dtype": "f4", "bdata": base64}."""
+    if isinstance(value, dict):
+        return np.frombuffer(base64.b64decode(value["bdata"]), value["dtype"])
+    return np.asarray(value)
 
 
 def _on(at, path: str, model_key: str, name: str = TINY):
@@ -116,9 +128,47 @@ def test_embeddings_page_projects_every_stored_face(app_env):
     (chart,) = plotly_specs(at)
     points = sum(len(trace["customdata"]) for trace in chart["data"])
     assert points == 300
+    store = _tiny_store()
+    projection = loaders.store_projection(str(store.path), loaders.store_stamp(store.path))
+    for trace in chart["data"]:  # customdata: id first (selection and hover read it)
+        ids = [point[0] for point in trace["customdata"]]
+        np.testing.assert_allclose(_array(trace["x"]), projection[ids, 0], rtol=1e-6)
+        for image_id, true, predicted, confidence in trace["customdata"]:
+            row = store.rows.loc[image_id]
+            assert (true, predicted) == (row.true_class, row.predicted_class)
+            assert confidence == pytest.approx(row.confidence)
     at.radio(key="colour").set_value("right or wrong").run()
     assert not at.exception
     assert {trace["name"] for trace in plotly_specs(at)[0]["data"]} <= {"right", "mistake"}
+
+
+def test_embeddings_page_sends_every_face_for_the_hover(app_env):
+    """The hover component gets a sprite whose tile k is the face of image ids[k]."""
+    at = _on(new_app().run(), "views/embeddings.py", "embeddings_model")
+    (hover,) = at.get("bidi_component")
+    data = json.loads(hover.proto.json)
+    assert data["chart"] == "embedding"  # the key of st.plotly_chart
+    assert data["ids"] == list(range(300)) and data["columns"] == loaders.SPRITE_COLUMNS
+    header, _, encoded = data["sprite"].partition(",")
+    assert header == "data:image/jpeg;base64"
+    sprite = cv2.imdecode(np.frombuffer(base64.b64decode(encoded), np.uint8), cv2.IMREAD_UNCHANGED)
+    side, columns = loaders.SPRITE_SIDE, loaders.SPRITE_COLUMNS
+    assert sprite.shape[:2] == (5 * side, columns * side)  # 300 faces: 5 rows of 64
+    store = _tiny_store()
+    images = loaders.store_images(str(store.path), loaders.store_stamp(store.path))
+    for k in (0, 63, 64, 299):
+        row, column = divmod(k, columns)
+        tile = sprite[row * side : (row + 1) * side, column * side : (column + 1) * side]
+        face = np.rint(images[k, ..., 0] * 255)  # the synthetic faces are 48x48 gray
+        assert np.abs(tile.astype(float) - face).mean() < 6  # JPEG quality 80
+        other = np.rint(images[k + 1 if k < 299 else 0, ..., 0] * 255)
+        assert np.abs(tile.astype(float) - other).mean() > 10
+    assert "Hover a point for its face and classes (every face; at most 4,096)" in " ".join(
+        c.value for c in at.caption
+    )
+    _, spread = loaders.store_face_sprite(str(store.path), loaders.store_stamp(store.path), 100)
+    assert len(spread) == 100 and spread[0] == 0 and spread[-1] == 299  # the cap: spread out
+    assert set(np.diff(spread)) <= {3, 4}  # evenly spread: 299 / 99 apart
 
 
 def test_compare_page_counts_the_disagreements(app_env):
