@@ -6,10 +6,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from emolens.explain._batch import batches
 from emolens.explain._maps import to_unit_range
-from emolens.explain.gradients._common import pair_chunks
 from emolens.explain.perturbation._common import check_score, prepare_targets
+from emolens.explain.perturbation._passes import in_passes, row_calls
 from emolens.explain.types import Images, Maps, Targets
 
 
@@ -30,16 +29,20 @@ def _starts(size: int, patch: int, stride: int) -> np.ndarray:
 
 @tf.function(reduce_retracing=True)
 def _occluded_logits(head, images, corners, patch, fill, image_ids, patch_ids):
-    """Logits of one chunk of (image, patch position) pairs: (b, num_classes)."""
-    inputs = tf.gather(images, image_ids)  # (b, H, W, C)
-    height, width = tf.shape(inputs)[1], tf.shape(inputs)[2]
-    top_left = tf.gather(corners, patch_ids)  # (b, 2)
-    rows = tf.range(height)[None, :] - top_left[:, :1]  # (b, H)
-    cols = tf.range(width)[None, :] - top_left[:, 1:]  # (b, W)
-    inside_rows = (rows >= 0) & (rows < patch[0])
-    inside_cols = (cols >= 0) & (cols < patch[1])
-    covered = inside_rows[:, :, None, None] & inside_cols[:, None, :, None]  # (b, H, W, 1)
-    return head(tf.where(covered, fill, inputs), training=False)
+    """Logits of (image, patch position) pairs, PASS_ROWS per forward pass: (R, num_classes)."""
+
+    def one_pass(ids, positions):
+        inputs = tf.gather(images, ids)  # (b, H, W, C)
+        height, width = tf.shape(inputs)[1], tf.shape(inputs)[2]
+        top_left = tf.gather(corners, positions)  # (b, 2)
+        rows = tf.range(height)[None, :] - top_left[:, :1]  # (b, H)
+        cols = tf.range(width)[None, :] - top_left[:, 1:]  # (b, W)
+        inside_rows = (rows >= 0) & (rows < patch[0])
+        inside_cols = (cols >= 0) & (cols < patch[1])
+        covered = inside_rows[:, :, None, None] & inside_cols[:, None, :, None]  # (b, H, W, 1)
+        return head(tf.where(covered, fill, inputs), training=False)
+
+    return in_passes(one_pass, image_ids, patch_ids)
 
 
 def _target_scores(logits: np.ndarray, targets: np.ndarray, probability: bool) -> np.ndarray:
@@ -77,7 +80,8 @@ def occlusion(
         targets: class to explain. None: each image's top class; int or class name: the same
             class for all; (N,) ints: one class per image.
         layer: unused (pixel-space method); accepted for the common signature.
-        batch_size: occluded images per forward pass.
+        batch_size: occluded images per compiled call, rounded up to whole forward passes
+            of `_passes.PASS_ROWS` images (a fixed shape, so maps never depend on it).
         patch: patch size in pixels, int or (h, w).
         stride: step between patches in pixels, int or (h, w); the last row and column of
             patches always reach the image edge.
@@ -105,16 +109,17 @@ def occlusion(
     # one more position, past the corner, covers nothing: the base image is scored by the
     # same compiled pass as the occluded ones, so a patch that changes no logit drops 0 exactly
     positions = tf.constant(np.concatenate([corners, [[height, width]]]).astype(np.int32))
-    scores = np.empty((len(images), len(corners) + 1), dtype=np.float64)
-    for block in batches(len(images), batch_size):
-        block_images = tf.constant(images[block])
-        for image_ids, patch_ids in pair_chunks(len(block_images), len(positions), batch_size):
-            logits = _occluded_logits(
-                head, block_images, positions, tf.constant(patch, tf.int32),
-                tf.constant(fill, tf.float32), tf.constant(image_ids), tf.constant(patch_ids),
-            ).numpy()  # fmt: skip
-            rows = block.start + image_ids
-            scores[rows, patch_ids] = _target_scores(logits, indices[rows], probability)
+    num_positions = len(corners) + 1
+    all_images = tf.constant(images)
+    scores = np.empty(len(images) * num_positions, dtype=np.float64)  # row n * P' + p
+    for rows, count in row_calls(len(scores), batch_size):
+        image_ids, patch_ids = rows // num_positions, rows % num_positions
+        logits = _occluded_logits(
+            head, all_images, positions, tf.constant(patch, tf.int32),
+            tf.constant(fill, tf.float32), tf.constant(image_ids), tf.constant(patch_ids),
+        ).numpy()[:count]  # fmt: skip
+        scores[rows[:count]] = _target_scores(logits, indices[image_ids[:count]], probability)
+    scores = scores.reshape(len(images), num_positions)
     drops = (scores[:, -1:] - scores[:, :-1]).astype(np.float32)  # (N, P)
     return to_unit_range(_spread(np.maximum(drops, 0.0), corners, patch, (height, width)))
 

@@ -11,7 +11,10 @@ import tensorflow as tf
 from emolens.explain._batch import batches
 from emolens.explain._maps import to_unit_range
 from emolens.explain.perturbation._common import check_score, prepare_targets, target_scores
+from emolens.explain.perturbation._passes import in_passes, row_calls
 from emolens.explain.types import Images, Maps, Targets
+
+_MASK_CHUNK = 64  # masks upsampled at once when summing them (a fixed shape: see _passes)
 
 
 @tf.function(reduce_retracing=True)
@@ -25,14 +28,25 @@ def _masks(grids, shifts, size, upsampled):
 
 
 @tf.function(reduce_retracing=True)
-def _accumulate(head, images, masks, targets, total, score_sum, probability):
-    """Add sum_m s(target | image * mask_m) mask_m into `total` (B, H, W), sum_m s into (B,)."""
-    count, num_masks = tf.shape(images)[0], tf.shape(masks)[0]
-    inputs = images[:, None] * masks[None, ..., None]  # (B, m, H, W, C)
-    inputs = tf.reshape(inputs, tf.concat([[count * num_masks], tf.shape(images)[1:]], 0))
-    scores = target_scores(head, inputs, tf.repeat(targets, num_masks), probability)  # (B*m,)
-    scores = tf.reshape(scores, tf.stack([count, num_masks]))
-    return total + tf.einsum("bm,mhw->bhw", scores, masks), score_sum + tf.reduce_sum(scores, 1)
+def _masked_scores(head, images, targets, grids, shifts, size, upsampled, probability, rows):
+    """Target scores of (image, mask) pairs, row n * M + m, PASS_ROWS per forward pass: (R,)."""
+    num_masks = tf.shape(grids)[0]
+
+    def one_pass(image_ids, mask_ids):
+        masks = _masks(tf.gather(grids, mask_ids), tf.gather(shifts, mask_ids), size, upsampled)
+        inputs = tf.gather(images, image_ids) * masks[..., None]  # (b, H, W, C)
+        return target_scores(head, inputs, tf.gather(targets, image_ids), probability)
+
+    return in_passes(one_pass, rows // num_masks, rows % num_masks)
+
+
+def _weighted_mask_sums(weights, grids, shifts, size, upsampled) -> np.ndarray:
+    """sum_m weights[:, m] mask_m in float64, masks in fixed chunks: (N, M) -> (N, H, W)."""
+    sums = np.zeros((len(weights), size[0] * size[1]), np.float64)
+    for chunk in batches(len(grids), _MASK_CHUNK):
+        masks = _masks(grids[chunk], shifts[chunk], tf.constant(size, tf.int32), upsampled)
+        sums += weights[:, chunk] @ masks.numpy().reshape(len(masks), -1).astype(np.float64)
+    return sums.reshape(len(weights), *size)
 
 
 def rise(
@@ -62,7 +76,8 @@ def rise(
         targets: class to explain. None: each image's top class; int or class name: the same
             class for all; (N,) ints: one class per image.
         layer: unused (pixel-space method); accepted for the common signature.
-        batch_size: masked images per forward pass.
+        batch_size: masked images per compiled call, rounded up to whole forward passes of
+            `_passes.PASS_ROWS` images (a fixed shape, so maps never depend on it).
         n_masks: random masks per image.
         cells: grid cells per side of the low-resolution masks.
         keep: probability that a cell is kept (not masked).
@@ -93,21 +108,15 @@ def rise(
     grids = (rng.random((n_masks, cells, cells)) < keep).astype(np.float32)
     shifts = np.stack([rng.integers(0, c, n_masks) for c in cell], axis=1).astype(np.int32)
     upsampled = tf.constant([(cells + 1) * cell[0], (cells + 1) * cell[1]], tf.int32)
-    maps = []
-    for block in batches(len(images), batch_size):
-        block_images, block_targets = tf.constant(images[block]), tf.constant(indices[block])
-        total = tf.zeros((len(block_images), *size), tf.float32)
-        score_sum = tf.zeros((len(block_images),), tf.float32)
-        mask_sum = np.zeros(size, np.float64)
-        per_pass = max(1, batch_size // len(block_images))
-        for rows in batches(n_masks, per_pass):
-            masks = _masks(grids[rows], shifts[rows], tf.constant(size, tf.int32), upsampled)
-            total, score_sum = _accumulate(
-                head, block_images, masks, block_targets, total, score_sum, probability
-            )
-            mask_sum += masks.numpy().sum(axis=0)
-        block_maps = total.numpy().astype(np.float64)
-        if not probability:  # sum_m (s_m - mean s) mask_m
-            block_maps -= (score_sum.numpy() / n_masks)[:, None, None] * mask_sum
-        maps.append(block_maps / (n_masks * keep))
-    return to_unit_range(np.concatenate(maps))
+    constants = (tf.constant(images), tf.constant(indices), tf.constant(grids), tf.constant(shifts))
+    scores = np.empty(len(images) * n_masks, np.float64)  # row n * n_masks + m
+    for rows, count in row_calls(len(scores), batch_size):
+        passes = _masked_scores(
+            head, *constants, tf.constant(size, tf.int32), upsampled, probability, tf.constant(rows)
+        )
+        scores[rows[:count]] = passes.numpy()[:count]
+    scores = scores.reshape(len(images), n_masks)
+    if not probability:  # sum_m (s_m - mean s) mask_m: centred before summing, in float64
+        scores -= scores.mean(axis=1, keepdims=True)
+    maps = _weighted_mask_sums(scores, grids, shifts, size, upsampled) / (n_masks * keep)
+    return to_unit_range(maps)
