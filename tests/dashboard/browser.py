@@ -66,6 +66,29 @@ HEATMAP_JS = """(() => {
 })()"""
 
 
+POINT_JS = """(() => {
+  // Page coordinates and image id of one point of a plotly chart (st.plotly_chart key=...).
+  const chart = document.querySelector(`.st-key-${%s} .js-plotly-plot`);
+  if (!chart) return null;
+  const box = chart.getBoundingClientRect(), trace = chart._fullData[%d], k = %d;
+  const xaxis = chart._fullLayout.xaxis, yaxis = chart._fullLayout.yaxis;
+  return {
+    x: box.left + xaxis._offset + xaxis.l2p(trace.x[k]),
+    y: box.top + yaxis._offset + yaxis.l2p(trace.y[k]),
+    id: trace.customdata[k][0],
+  };
+})()"""
+FACE_TIP_JS = """(() => {
+  // The Embeddings page's face tip: shown or not, and which sprite tile it shows.
+  const tips = document.querySelectorAll('[data-testid="emolensFaceHover"]');
+  if (!tips.length) return null;
+  const tip = tips[0];
+  return {count: tips.length, display: getComputedStyle(tip).display,
+          position: tip.style.backgroundPosition, width: tip.offsetWidth,
+          sprite: tip.style.backgroundImage.startsWith('url("data:image/jpeg;base64,')};
+})()"""
+
+
 def free_port() -> int:
     """A TCP port nobody listens on right now."""
     with socket.socket() as probe:
@@ -149,6 +172,15 @@ class Tab:
                 raise TimeoutError(f"the page did not show {text!r} within {timeout:.0f} s")
             time.sleep(0.5)
         time.sleep(settle)  # images load and charts finish their transitions
+
+    def hover_point(self, chart_key: str, trace: int = 0, index: int = 0) -> int:
+        """Move the mouse onto point `index` of `trace` of plotly chart `chart_key`; its id."""
+        point = self.evaluate(POINT_JS % (json.dumps(chart_key), trace, index))
+        if point is None:
+            raise ValueError(f"No plotly chart with key {chart_key!r} on the page.")
+        self.send("Input.dispatchMouseEvent", type="mouseMoved", x=point["x"], y=point["y"])
+        time.sleep(1.0)  # plotly's hover and the face tip
+        return point["id"]
 
     def screenshot(self, path: Path) -> Path:
         """Save the viewport as a PNG."""
@@ -235,6 +267,8 @@ def take_screenshots(out: Path, cache: Path, only: tuple[str, ...] = ()) -> list
                     continue
                 tab.send("Page.navigate", url=f"{url}/{path}")
                 tab.wait_for_text(text, timeout=600, settle=10.0)
+                if name == "embeddings.png":  # show the face on hover
+                    tab.hover_point("embedding", trace=0, index=5)
                 file = tab.screenshot(out / name)
                 image = cv2.imread(str(file))
                 small = cv2.resize(
