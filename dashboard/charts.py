@@ -79,7 +79,7 @@ def embedding_chart(points: np.ndarray, rows: pd.DataFrame, color: str) -> go.Fi
                 marker={"size": 5, "opacity": 0.7},
                 hovertemplate=hover,
             )
-            for value, group in frame.groupby(color, sort=True)
+            for value, group in frame.groupby(color, sort=False)  # legend in order of appearance
         ]
     )
     figure.update_layout(

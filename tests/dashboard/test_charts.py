@@ -47,3 +47,27 @@ def test_jpeg_data_uri_decodes_to_the_same_picture(channels):
         decoded = cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB)
     assert decoded.shape[:2] == (32, 64)
     assert np.abs(decoded.reshape(pixels.shape).astype(int) - pixels).mean() < 3
+
+
+def test_embedding_chart_one_trace_per_value_in_order_of_appearance_with_ids():
+    import pandas as pd
+
+    from emolens.dashboard.charts import embedding_chart
+
+    rows = pd.DataFrame(
+        {
+            "id": [10, 11, 12, 13],
+            "true_class": ["sad", "angry", "sad", "happy"],
+            "predicted_class": ["sad", "sad", "happy", "happy"],
+            "confidence": [0.9, 0.6, 0.5, 0.8],
+            "correct": [True, False, False, True],
+        }
+    )
+    points = np.array([[0.0, 1.0], [1.0, 2.0], [2.0, 3.0], [3.0, 4.0]])
+    figure = embedding_chart(points, rows, "true_class")
+    assert [trace.name for trace in figure.data] == ["sad", "angry", "happy"]
+    sad = figure.data[0]
+    np.testing.assert_array_equal(sad.x, [0.0, 2.0])
+    assert [row[0] for row in sad.customdata] == [10, 12]  # the id first: hover and selection
+    by_correct = embedding_chart(points, rows, "correct")
+    assert [trace.name for trace in by_correct.data] == ["right", "mistake"]
