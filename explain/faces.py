@@ -14,9 +14,9 @@ import numpy as np
 
 CASCADE_FILE = "haarcascade_frontalface_default.xml"
 DETECT_FACE_PX = 48
-"""Photos are shrunk until the smallest face searched is this many pixels (never enlarged)."""
+"""Photos are resampled so that the smallest face searched is this many pixels."""
 SCALE_FACTOR = 1.2
-"""Ratio between successive face sizes the cascade tries (1.1: about 2x the time, similar recall)."""
+"""Ratio between successive face sizes searched (1.1: about 2x the time, similar recall)."""
 MAX_PIXELS = 100_000_000
 """Largest image `decode_image` decodes by default (100 MP: 300 MB of RGB pixels)."""
 _CASCADE_LOCK = threading.Lock()  # detectMultiScale on one shared classifier is not thread-safe
@@ -125,10 +125,11 @@ def detect_faces(
 ) -> list[tuple[int, int, int, int]]:
     """Frontal faces in one image, largest first (OpenCV Haar cascade).
 
-    The photo is shrunk so that the smallest face searched is `DETECT_FACE_PX` (48) pixels,
-    twice the cascade's 24 px window, and boxes are scaled back to `image` pixels. With the
-    default minimum the search costs about the same at any resolution; crops are cut from the
-    full-resolution photo (`prepare_faces`).
+    The photo is resampled so that the smallest face searched is `DETECT_FACE_PX` (48) px,
+    twice the cascade's 24 px window: the same photo at any resolution is searched on the same
+    grid of face sizes, so it gives the same boxes (relative to its size) at about the same
+    cost. Photos over 1 MP are never enlarged, others at most 2x. Boxes come back in pixels of
+    `image`; `prepare_faces` cuts its crops from the full-resolution photo.
 
     Args:
         image: (H, W), (H, W, 1) or (H, W, 3) RGB; uint8, or float in [0, 1].
@@ -145,10 +146,11 @@ def detect_faces(
     gray = _to_gray_uint8(_as_image(image))
     height, width = gray.shape
     min_face = max(24.0, min_size or min(height, width) / 12)
-    scale = min(1.0, DETECT_FACE_PX / min_face)
-    if scale < 1.0:
-        small = (max(1, round(width * scale)), max(1, round(height * scale)))
-        gray = cv2.resize(gray, small, interpolation=cv2.INTER_AREA)
+    scale = min(2.0, DETECT_FACE_PX / min_face)
+    if scale > 1.0 and height * width > 1_000_000:
+        scale = 1.0
+    if scale != 1.0:
+        gray = _resample(gray, scale)
     min_side = round(min_face * scale)
     with _CASCADE_LOCK:
         found = _cascade().detectMultiScale(
@@ -156,6 +158,21 @@ def detect_faces(
         )
     boxes = [tuple(round(v / scale) for v in box) for box in np.asarray(found).reshape(-1, 4)]
     return sorted(boxes, key=lambda box: -box[2] * box[3])
+
+
+def _resample(gray: np.ndarray, scale: float) -> np.ndarray:
+    """(H, W) uint8 resized by `scale`: area-averaged down, bilinear up.
+
+    Shrinking goes by a whole factor first (OpenCV's fast path: 4x quicker on a 14 MP photo).
+    """
+    height, width = gray.shape
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    if scale > 1.0:
+        return cv2.resize(gray, size, interpolation=cv2.INTER_LINEAR)
+    factor = int(1 / scale)
+    if factor >= 2:
+        gray = cv2.resize(gray, None, fx=1 / factor, fy=1 / factor, interpolation=cv2.INTER_AREA)
+    return cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
 
 
 def prepare_faces(
