@@ -85,11 +85,56 @@ class _Checkpoint(keras.callbacks.Callback):
         # that `_promote_checkpoint` puts in place.
         pending = self.out / f"checkpoint.epoch{epoch + 1}.keras"
         _atomic_save(self.model.save, pending)
+        state["seed_states"] = seed_states(self.model)  # .keras files do not keep them
         _write_state(self.out, state)
         os.replace(pending, self.out / "checkpoint.keras")
         if state["wait"] >= self.patience:
             state["stopped_early"] = True
             self.model.stop_training = True
+
+
+def _seed_generators(model: keras.Model) -> dict[str, keras.random.SeedGenerator]:
+    """Every SeedGenerator of the model's layers (Dropout, random augmentation), by layer name."""
+    found: dict[str, keras.random.SeedGenerator] = {}
+    for layer in model._flatten_layers(include_self=False):
+        for attribute, value in vars(layer).items():
+            if isinstance(value, keras.random.SeedGenerator):
+                key = f"{layer.name}.{attribute}"
+                while key in found:
+                    key += "+"
+                found[key] = value
+    return found
+
+
+def seed_states(model: keras.Model) -> dict[str, list[int]]:
+    """The state (seed, counter) of every SeedGenerator in `model`, as JSON-ready ints.
+
+    A `.keras` file keeps weights and optimizer variables but not these states, and a
+    loaded model starts each counter at 0: a resumed run would draw the first epoch's dropout
+    masks again. `train` keeps them in state.json and restores them on resume.
+    """
+    return {
+        key: [int(v) for v in keras.ops.convert_to_numpy(generator.state)]
+        for key, generator in _seed_generators(model).items()
+    }
+
+
+def restore_seed_states(model: keras.Model, states: dict[str, list[int]]) -> None:
+    """Set the SeedGenerator states `seed_states` saved (those it names; others are kept).
+
+    Raises:
+        ValueError: `states` names a generator `model` lacks (another architecture).
+    """
+    generators = _seed_generators(model)
+    unknown = sorted(set(states) - set(generators))
+    if unknown:
+        raise ValueError(
+            f"state.json holds random-generator states of layers the checkpoint lacks: "
+            f"{', '.join(unknown)}. The folder mixes runs; delete it to retrain."
+        )
+    for key, value in states.items():
+        state = generators[key].state
+        state.assign(np.asarray(value, dtype=keras.backend.standardize_dtype(state.dtype)))
 
 
 def _atomic_save(save, path: Path) -> None:
@@ -332,6 +377,7 @@ def train(cfg: TrainConfig, verbose: int | str = "auto") -> dict:
         base = _build(cfg, full.images.shape[1:], len(classes), classes)  # weights come next
     elif state:
         wrapper = keras.saving.load_model(out / "checkpoint.keras", safe_mode=True)
+        restore_seed_states(wrapper, state.get("seed_states", {}))  # older runs have none
         base = wrapper.get_layer(state["base_name"])
         # The same schedule when resuming; one spanning the new length when --epochs grew
         # (the saved one would keep a finished run at its 1% floor).
@@ -365,6 +411,8 @@ def train(cfg: TrainConfig, verbose: int | str = "auto") -> dict:
             epochs=last_epoch,
             initial_epoch=state["epoch"],
             validation_data=(val_x, val_onehot),
+            shuffle=False,  # _Batches shuffles per epoch from the seed; Keras would reorder the
+            # batches with Python's global `random`, whose state a resumed process does not have
             verbose=verbose,
             callbacks=[_Checkpoint(out, base, state, cfg.patience)],
         )
