@@ -54,7 +54,10 @@ def load_model(name: str):
     settings = read_settings()
     if name == settings.user_model_label:
         return models.load(
-            settings.model, classes=settings.classes, input_range=settings.input_range
+            settings.model,
+            classes=settings.classes,
+            input_range=settings.input_range,
+            safe_mode=not settings.unsafe_load,
         )
     return models.load(name)
 

@@ -6,6 +6,7 @@ the app and its tests read the same place:
     EMOLENS_DASHBOARD_MODEL        a user's .keras/.h5 file shown beside the bundled models
     EMOLENS_DASHBOARD_CLASSES      its class names ("fer7", "emo3" or "a,b,c")
     EMOLENS_DASHBOARD_INPUT_RANGE  its pixel range ("0,1", "-1,1", "0,255")
+    EMOLENS_DASHBOARD_UNSAFE_LOAD  "1": load it with safe_mode=False (--unsafe-load)
     EMOLENS_DATA                   the data folder holding fer2013/ (as everywhere in emolens)
     EMOLENS_DASHBOARD_STORE        a results store written by `emolens index`
     EMOLENS_DASHBOARD_CACHE        where the dashboard builds its own stores
@@ -33,6 +34,7 @@ class Settings:
     data: str | None
     store: str | None
     cache: Path
+    unsafe_load: bool = False
 
     @property
     def user_model_label(self) -> str | None:
@@ -51,4 +53,5 @@ def read_settings() -> Settings:
         data=env.get("EMOLENS_DATA") or None,
         store=env.get("EMOLENS_DASHBOARD_STORE") or None,
         cache=Path(cache).expanduser(),
+        unsafe_load=env.get("EMOLENS_DASHBOARD_UNSAFE_LOAD") == "1",
     )

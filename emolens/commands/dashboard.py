@@ -8,6 +8,7 @@ import sys
 from importlib.util import find_spec
 from pathlib import Path
 
+from emolens.commands._options import add_unsafe_load_flag
 from emolens.dashboard.settings import MAX_UPLOAD_MB
 
 
@@ -31,6 +32,7 @@ def add_parser(subparsers) -> None:
         default="0,1",
         help="its pixel range: 0,1 (default), 0,255 or --input-range=-1,1",
     )
+    add_unsafe_load_flag(p)
     p.add_argument(
         "--data",
         default=None,
@@ -83,12 +85,15 @@ def dashboard_env(args: argparse.Namespace, base: dict[str, str] | None = None) 
     env = dict(os.environ if base is None else base)
     if not 0 < args.port < 65536:
         raise ValueError(f"--port must be 1..65535; got {args.port}.")
-    if args.model is None and (args.classes or args.input_range != "0,1"):
-        raise ValueError("--classes and --input-range describe --model; pass --model PATH too.")
+    if args.model is None and (args.classes or args.input_range != "0,1" or args.unsafe_load):
+        raise ValueError(
+            "--classes, --input-range and --unsafe-load describe --model; pass --model PATH too."
+        )
     options = {
         "EMOLENS_DASHBOARD_MODEL": _existing(args.model, "--model", file=True),
         "EMOLENS_DASHBOARD_CLASSES": args.classes,
         "EMOLENS_DASHBOARD_INPUT_RANGE": args.input_range if args.model else None,
+        "EMOLENS_DASHBOARD_UNSAFE_LOAD": "1" if args.unsafe_load else None,
         "EMOLENS_DATA": _existing(args.data, "--data", file=False),
         "EMOLENS_DASHBOARD_STORE": _existing(args.store, "--store", file=False),
     }

@@ -77,10 +77,38 @@ def test_index_refuses_then_indexes_a_lambda_model(lambda_model, tmp_path, capsy
 
 
 @pytest.mark.parametrize(
-    "command", ["explain", "index", "evaluate", "predict", "export", "export-space", "demo"]
+    "command",
+    ["explain", "index", "evaluate", "predict", "export", "export-space", "demo", "dashboard"],
 )
 def test_every_command_loading_a_user_model_has_the_flag(command):
     sub = next(a for a in build_parser()._actions if a.dest == "command").choices[command]
     flag = next(a for a in sub._actions if "--unsafe-load" in a.option_strings)
     assert flag.default is False and "only for files you trust" in flag.help
     assert "RUNS code" in flag.help
+
+
+def test_the_dashboard_loads_a_lambda_model_only_with_the_flag(lambda_model, monkeypatch):
+    from emolens.commands.dashboard import dashboard_env
+    from emolens.dashboard import loaders
+    from emolens.dashboard.settings import read_settings
+
+    def settings_of(*flags):
+        args = build_parser().parse_args(["dashboard", "--model", str(lambda_model), *flags])
+        monkeypatch.delenv("EMOLENS_DASHBOARD_UNSAFE_LOAD", raising=False)
+        for key, value in dashboard_env(args, base={}).items():
+            monkeypatch.setenv(key, value)
+        return read_settings()
+
+    loaders.load_model.clear()
+    try:
+        settings = settings_of()
+        assert not settings.unsafe_load
+        with pytest.raises(ValueError, match="Lambda layer.*pass --unsafe-load"):
+            loaders.load_model(settings.user_model_label)
+        settings = settings_of("--unsafe-load")
+        assert settings.unsafe_load
+        model = loaders.load_model(settings.user_model_label)
+        assert model.class_names == ("angry", "happy", "sad")
+    finally:
+        loaders.load_model.clear()
+    record("graceful")
