@@ -183,3 +183,20 @@ def test_alexnet_width_scales_every_layer_and_rejects_nonpositive():
     assert half.count_params() < full.count_params() / 3
     with pytest.raises(ValueError, match="width must be > 0; got 0"):
         zoo.build("alexnet", "emo3", (48, 48, 1), width=0)
+
+
+def test_mobilenetv2_bn_momentum_sets_every_batchnorm_and_survives_saving(tmp_path):
+    def momenta(model):
+        return {
+            layer.momentum
+            for layer in model._flatten_layers()
+            if isinstance(layer, keras.layers.BatchNormalization)
+        }
+
+    assert momenta(zoo.build("mobilenetv2", "emo3", (48, 48, 1), alpha=0.35)) == {0.999}
+    model = zoo.build("mobilenetv2", "emo3", (48, 48, 1), alpha=0.35, bn_momentum=0.99)
+    assert momenta(model) == {0.99}
+    model.save(tmp_path / "m.keras")
+    assert momenta(keras.saving.load_model(tmp_path / "m.keras")) == {0.99}
+    with pytest.raises(ValueError, match="bn_momentum must be in"):
+        zoo.build("mobilenetv2", "emo3", (48, 48, 1), alpha=0.35, bn_momentum=1.0)
