@@ -5,8 +5,9 @@
 Synthetic faces: `faces(n)` in one call vs the baseline `faces(1)` called n times (the same
 drawing, plus the per-call setup each time). Photos: `detect_faces` and `prepare_faces` on
 Grace Hopper's portrait (600x512, matplotlib's sample) and on a 4x enlargement (2400x2048)
-vs the baseline: the same Haar cascade run at full resolution, without the shrink to
-1024 px that `detect_faces` applies first. Median of --repeats after one warm-up call.
+vs the baseline: the same Haar cascade run at full resolution, without the resampling (the
+smallest face searched becomes 48 px) that `detect_faces` applies first. Median of --repeats
+after one warm-up call.
 (Timings live here, not in unit tests: a wall-clock limit in a test is flaky on a busy
 machine and checks nothing about correctness.)
 """

@@ -15,7 +15,8 @@ import cv2
 import numpy as np
 import onnxruntime
 
-DETECT_MAX_SIDE = 1024  # as explain.faces: photos shrink to this side before detection
+DETECT_FACE_PX = 48  # as explain.faces: photos are resampled so the smallest face is 48 px
+SCALE_FACTOR = 1.15  # as explain.faces
 MARGIN = 0.2  # as explain.faces.prepare_faces
 _CASCADE_LOCK = threading.Lock()  # one shared cascade is not thread-safe (Gradio uses threads)
 
@@ -104,19 +105,32 @@ def _gray(photo: np.ndarray) -> np.ndarray:
     return photo[..., 0] if photo.shape[-1] == 1 else cv2.cvtColor(photo, cv2.COLOR_RGB2GRAY)
 
 
+def _resample(gray: np.ndarray, scale: float) -> np.ndarray:
+    """As explain.faces._resample: area-averaged down (a whole factor first), bilinear up."""
+    height, width = gray.shape
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    if scale > 1.0:
+        return cv2.resize(gray, size, interpolation=cv2.INTER_LINEAR)
+    factor = int(1 / scale)
+    if factor >= 2:
+        gray = cv2.resize(gray, None, fx=1 / factor, fy=1 / factor, interpolation=cv2.INTER_AREA)
+    return cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+
+
 def detect_face(photo: np.ndarray) -> tuple[int, int, int, int] | None:
     """Largest frontal face (x, y, w, h) of uint8 (H, W, 3) RGB, grown by MARGIN; or None."""
     gray = _gray(photo)
     height, width = gray.shape
-    scale = min(1.0, DETECT_MAX_SIDE / max(height, width))
-    if scale < 1.0:
-        gray = cv2.resize(
-            gray, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA
-        )
-    min_side = max(24, round(min(height, width) / 12 * scale))
+    min_face = max(24.0, min(height, width) / 12)
+    scale = min(2.0, DETECT_FACE_PX / min_face)
+    if scale > 1.0 and height * width > 1_000_000:
+        scale = 1.0
+    if scale != 1.0:
+        gray = _resample(gray, scale)
+    min_side = round(min_face * scale)
     with _CASCADE_LOCK:
         found = _cascade().detectMultiScale(
-            gray, scaleFactor=1.1, minNeighbors=5, minSize=(min_side, min_side)
+            gray, scaleFactor=SCALE_FACTOR, minNeighbors=5, minSize=(min_side, min_side)
         )
     boxes = [tuple(round(v / scale) for v in box) for box in np.asarray(found).reshape(-1, 4)]
     if not boxes:
