@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import cv2
 import keras
 import numpy as np
 
@@ -66,3 +67,10 @@ def index_args(model: Path, out: Path, count: int = 24, *extra: str) -> list[str
 def run_cli(argv: list[str]) -> int:
     """Run `emolens` in this process; the exit code."""
     return main(argv)
+
+
+def png_bytes(pixels: np.ndarray) -> bytes:
+    """uint8 (H, W) or (H, W, 3) pixels encoded as PNG bytes (lossless: decodes to the same)."""
+    ok, data = cv2.imencode(".png", pixels)
+    assert ok
+    return data.tobytes()

@@ -2,7 +2,6 @@
 or FER2013-index labels load to the exact pixels, and `emolens index --data DIR` on them gives
 the store of the same faces passed as a Dataset."""
 
-import cv2
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -13,12 +12,7 @@ from emolens.explain.store import index, open_store
 from emolens.explain.store._sources import load_source
 from emolens.models import zoo
 from tests.explain.store.helpers import SHAPE, index_args, run_cli, tiny_model_file
-
-
-def _png(pixels: np.ndarray) -> bytes:
-    ok, data = cv2.imencode(".png", pixels)
-    assert ok
-    return data.tobytes()
+from tests.explain.store.helpers import png_bytes as _png
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import io
 import json
 import tarfile
 
-import cv2
 import numpy as np
 import pytest
 
@@ -15,12 +14,7 @@ from emolens.explain.store import index, open_store
 from emolens.explain.store._sources import load_source
 from emolens.models import zoo
 from tests.explain.store.helpers import SHAPE, index_args, run_cli, tiny_model_file
-
-
-def _png(pixels: np.ndarray) -> bytes:
-    ok, data = cv2.imencode(".png", pixels)
-    assert ok
-    return data.tobytes()
+from tests.explain.store.helpers import png_bytes as _png
 
 
 def _write_tar(path, members: list[tuple[str, bytes]]) -> None:
