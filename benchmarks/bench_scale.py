@@ -2,6 +2,7 @@
 
     python benchmarks/bench_scale.py                  # 100,000 synthetic 48x48 faces
     python benchmarks/bench_scale.py --n 10000 --workers 1,2,4
+    python benchmarks/bench_scale.py --work runs/bench_scale   # resumable: rerun after a stop
 
 Every run indexes the same faces (generated once, 48x48 gray, the default model's classes)
 with the default model: prediction, probabilities, loss, margin, embedding and Grad-CAM
@@ -14,12 +15,16 @@ Ray: a local Ray with as many CPUs as workers, one model-holding actor per worke
 - steady img/s: faces after the first finished shard / time after it.
 - overhead ms/img: (total with ray.init - serial total) / N: what Ray costs per face here.
 Every Ray store is checked byte-identical to the serial one (shard files). The machine may
-be shared with other jobs: the header prints the load average before and after.
+be shared with other jobs: each row prints the load average at its end.
+With `--work DIR` the run checkpoints: each finished row goes to DIR/results.json and the
+serial store stays in DIR, so a rerun after a stop redoes only the row it was in (from
+scratch, so its time is clean) and prints the whole table.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import tempfile
@@ -61,11 +66,60 @@ def same_shards(store: Path, reference: Path) -> bool:
     return all((store / n).read_bytes() == (reference / n).read_bytes() for n in names)
 
 
+def run_rows(model, dataset, args, work: Path) -> list[tuple]:
+    """Serial, then Ray per worker count; rows finished by an earlier run come from
+    work/results.json (keyed by N and shard size, so another --n starts over)."""
+    saved = work / "results.json"
+    key = f"n={args.n} shard={args.shard_size}"
+    done = json.loads(saved.read_text()) if saved.exists() else {}
+    done = done if done.get("key") == key else {"key": key}
+
+    def finish(label: str, row: tuple) -> tuple:
+        done[label] = row
+        tmp = saved.with_suffix(".tmp")
+        tmp.write_text(json.dumps(done, indent=1))
+        os.replace(tmp, saved)
+        return row
+
+    reference = work / "serial"
+    if "serial" not in done or not reference.exists():
+        shutil.rmtree(reference, ignore_errors=True)
+        timed = run_index(model, dataset, reference, args.shard_size)
+        finish(
+            "serial", ("serial (baseline)", "-", 0.0, timed | {"load": os.getloadavg()[0]}, True)
+        )
+    rows = [tuple(done["serial"])]
+    for workers in (int(w) for w in args.workers.split(",")):
+        label = f"ray{workers}"
+        if label not in done:
+            import ray
+
+            out = work / label
+            shutil.rmtree(out, ignore_errors=True)
+            started = time.perf_counter()
+            ray.init(num_cpus=workers, include_dashboard=False, _node_ip_address="127.0.0.1")
+            init = time.perf_counter() - started
+            try:
+                timed = run_index(
+                    model, dataset, out, args.shard_size, engine="ray", workers=workers
+                )
+            finally:
+                ray.shutdown()
+            same = same_shards(out, reference)
+            shutil.rmtree(out)
+            finish(label, ("ray", str(workers), init, timed | {"load": os.getloadavg()[0]}, same))
+        rows.append(tuple(done[label]))
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000, help="synthetic faces (default 100000)")
     parser.add_argument("--workers", default="1,2", help="Ray worker counts to time")
     parser.add_argument("--shard-size", type=int, default=1024)
+    parser.add_argument(
+        "--work", help="folder that keeps finished rows and the serial store (resumable)"
+    )
     args = parser.parse_args()
 
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
@@ -87,34 +141,23 @@ def main() -> None:
         f"{load:.1f} at start (shared machine) | model {name} | N={args.n} synthetic "
         f"{size}x{size}x{channels} faces (generated in {made:.0f} s) | shards of {args.shard_size}"
     )
-    rows = []
-    with tempfile.TemporaryDirectory() as folder:
-        reference = Path(folder) / "serial"
-        serial = run_index(model, dataset, reference, args.shard_size)
-        rows.append(("serial (baseline)", "-", 0.0, serial, True))
-        for workers in (int(w) for w in args.workers.split(",")):
-            started = time.perf_counter()
-            ray.init(num_cpus=workers, include_dashboard=False, _node_ip_address="127.0.0.1")
-            init = time.perf_counter() - started
-            out = Path(folder) / f"ray{workers}"
-            try:
-                timed = run_index(
-                    model, dataset, out, args.shard_size, engine="ray", workers=workers
-                )
-            finally:
-                ray.shutdown()
-            rows.append(("ray", str(workers), init, timed, same_shards(out, reference)))
-            shutil.rmtree(out)
+    with tempfile.TemporaryDirectory() as scratch:
+        work = Path(args.work) if args.work else Path(scratch)
+        work.mkdir(parents=True, exist_ok=True)
+        rows = run_rows(model, dataset, args, work)
     print(
         f"{'engine':18} {'workers':>7} {'ray.init s':>10} {'total s':>8} {'img/s':>7} "
         f"{'startup s':>9} {'steady img/s':>12} {'overhead ms/img':>15} {'same store':>10}"
+        f" {'load avg':>9}"
     )
+    serial = rows[0][3]
     for engine, workers, init, timed, same in rows:
         rate = args.n / (timed["total"] + init)
         overhead = 1000 * (timed["total"] + init - serial["total"]) / args.n
         print(
             f"{engine:18} {workers:>7} {init:10.1f} {timed['total']:8.1f} {rate:7.0f} "
             f"{timed['startup']:9.1f} {timed['steady']:12.0f} {overhead:15.3f} {str(same):>10}"
+            f" {timed.get('load', float('nan')):9.1f}"
         )
     print(
         f"store: {serial['bytes'] / 2**20:.1f} MiB, {serial['bytes'] / args.n:.0f} bytes per face"
