@@ -7,6 +7,7 @@ Attention pages explain the face chosen on "Explain a face" or opened from a gal
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import streamlit as st
@@ -14,6 +15,9 @@ import streamlit as st
 from emolens.dashboard import loaders
 from emolens.dashboard.charts import COLORMAPS
 from emolens.dashboard.settings import MAX_UPLOAD_MB, read_settings
+
+if TYPE_CHECKING:
+    from emolens.explain.store import Store
 
 FOCUS = "focus"
 IMAGE_TYPES = ["jpg", "jpeg", "png", "bmp", "webp", "tif", "tiff", "pgm", "ppm"]
@@ -150,6 +154,33 @@ def store_for(model_name: str):
     except (ValueError, FileNotFoundError) as error:
         st.error(f"Could not open the store {path}: {error}")
         return None
+
+
+def stores_or_stop(model_names: list[str]) -> dict[str, Store]:
+    """{name: Store} for each of `model_names` (duplicates once); stops the page if one fails.
+
+    `store_for` has already shown why a store could not be opened or built.
+    """
+    stores = {}
+    for name in dict.fromkeys(model_names):
+        store = store_for(name)
+        if store is None:
+            st.stop()
+        stores[name] = store
+    return stores
+
+
+def store_page(key: str) -> tuple[float, str, Store, str, str]:
+    """The prologue of a one-model store page: (alpha, cmap, store, path, stamp).
+
+    Widgets: the sidebar model picker (key `{key}model`) and overlay controls (`{key}alpha`,
+    `{key}cmap`); `path` and `stamp` are the strings the cached loaders take. Stops the page
+    when the store cannot be opened or built.
+    """
+    name = model_picker("Model", key=f"{key}model", multi=False)[0]
+    alpha, cmap = overlay_controls(key)
+    store = stores_or_stop([name])[name]
+    return alpha, cmap, store, str(store.path), loaders.store_stamp(store.path)
 
 
 def _given_store(path: str, model_name: str):

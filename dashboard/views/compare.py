@@ -11,12 +11,7 @@ second = next((n for n in names if "vit" in n and n != first), names[-1])
 model_a = st.sidebar.selectbox("Model A", names, index=names.index(first), key="compare_a")
 model_b = st.sidebar.selectbox("Model B", names, index=names.index(second), key="compare_b")
 alpha, cmap = widgets.overlay_controls("compare_")
-stores = {}
-for name in dict.fromkeys([model_a, model_b]):
-    store = widgets.store_for(name)
-    if store is None:
-        st.stop()
-    stores[name] = store
+stores = widgets.stores_or_stop([model_a, model_b])
 if len(stores) < 2:
     st.info("Pick two different models in the sidebar.")
     st.stop()

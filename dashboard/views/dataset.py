@@ -14,12 +14,7 @@ SORTS = {  # label: (column, descending)
 MISTAKES = "most confident mistakes"
 
 st.title("Dataset and mistakes")
-name = widgets.model_picker("Model", key="dataset_model", multi=False)[0]
-alpha, cmap = widgets.overlay_controls("dataset_")
-store = widgets.store_for(name)
-if store is None:
-    st.stop()
-path, stamp = str(store.path), loaders.store_stamp(store.path)
+alpha, cmap, store, path, stamp = widgets.store_page("dataset_")
 metrics = loaders.store_metrics(path, stamp)
 classes = store.classes
 data = store.manifest["data"]

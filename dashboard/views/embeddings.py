@@ -8,12 +8,7 @@ from emolens.dashboard.hover import face_hover
 COLOURS = {"true class": "true_class", "prediction": "predicted_class", "right or wrong": "correct"}
 
 st.title("Embeddings")
-name = widgets.model_picker("Model", key="embeddings_model", multi=False)[0]
-alpha, cmap = widgets.overlay_controls("embeddings_")
-store = widgets.store_for(name)
-if store is None:
-    st.stop()
-path, stamp = str(store.path), loaders.store_stamp(store.path)
+alpha, cmap, store, path, stamp = widgets.store_page("embeddings_")
 try:
     import umap  # noqa: F401  (optional extra)
 
