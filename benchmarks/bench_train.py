@@ -9,8 +9,14 @@ process-wide), pinned to the first `--threads` cores, with the exact training mo
     python benchmarks/bench_train.py                        # default grid (a few minutes)
     python benchmarks/bench_train.py --archs vgg --threads 1 2 --backends tensorflow jax \
         --precisions float32 mixed_bfloat16 --batch-sizes 64 128 256
+    python benchmarks/bench_train.py --archs alexnet mobilenetv2 efficientnetb0 \
+        --arch-kwargs '{"alexnet": {"width": 0.5}, "mobilenetv2": {"alpha": 0.5}}' \
+        --backends tensorflow --precisions float32 --batch-sizes 128   # the lineup as trained
 
-Prints a markdown table: arch, backend, precision, batch, threads, images/s, x baseline.
+Prints a markdown table: arch, backend, precision, batch, threads, images/s, x baseline; then,
+per arch, what `emolens train`'s own data pipeline costs per batch (its `_Batches` with CutMix,
+run synchronously on the training thread) as a share of one training step at the baseline:
+the most that overlapping data loading with the step could gain.
 """
 
 from __future__ import annotations
@@ -57,13 +63,38 @@ def _one(spec: dict) -> dict:
     rng = np.random.default_rng(0)
     x = rng.random((batch * 4, 48, 48, 1), dtype=np.float32)
     y = np.eye(3, dtype=np.float32)[rng.integers(0, 3, batch * 4)]
-    wrapper.fit(x, y, batch_size=batch, epochs=1, verbose=0)  # compile + warm-up
+    x, y = x[: batch * 2], y[: batch * 2]
+    wrapper.fit(x, y, batch_size=batch, epochs=1, verbose=0)  # compile + warm-up (2 steps)
     steps, start = 0, time.perf_counter()
     while steps < spec["steps"] or time.perf_counter() - start < spec["min_seconds"]:
         wrapper.fit(x, y, batch_size=batch, epochs=1, verbose=0)
-        steps += 4
+        steps += 2
     seconds = time.perf_counter() - start
-    return {**spec, "images_per_s": steps * batch / seconds, "params": base.count_params()}
+    return {
+        **spec,
+        "images_per_s": steps * batch / seconds,
+        "params": base.count_params(),
+        "data_ms": _data_ms(cfg) if spec.get("data") else None,
+    }
+
+
+def _data_ms(cfg) -> float:
+    """Milliseconds per batch of emolens train's pipeline (its CutMix rate), mean of 50."""
+    import numpy as np
+
+    from emolens.models.train import _Batches
+
+    n = cfg.batch_size * 50
+    rng = np.random.default_rng(1)
+    images = rng.random((n, 48, 48, 1), dtype=np.float32)
+    onehot = np.eye(3, dtype=np.float32)[rng.integers(0, 3, n)]
+    batches = _Batches(images, onehot, np.ones(n, np.float32), cfg)
+    times = []
+    for index in range(len(batches)):
+        start = time.perf_counter()
+        batches[index]
+        times.append(time.perf_counter() - start)
+    return 1000 * float(np.mean(times))
 
 
 def _run(spec: dict) -> dict:
@@ -86,7 +117,12 @@ def main(argv=None) -> None:
     parser.add_argument("--precisions", nargs="+", default=["float32", "mixed_bfloat16"])
     parser.add_argument("--batch-sizes", nargs="+", type=int, default=[64, 128, 256])
     parser.add_argument("--threads", nargs="+", type=int, default=[1, 2])
-    parser.add_argument("--steps", type=int, default=8, help="at least this many steps")
+    parser.add_argument(
+        "--arch-kwargs",
+        default="{}",
+        help='JSON {arch: {builder keyword: value}}, e.g. {"alexnet": {"width": 0.5}}',
+    )
+    parser.add_argument("--steps", type=int, default=4, help="at least this many steps")
     parser.add_argument("--min-seconds", type=float, default=10.0)
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -94,6 +130,7 @@ def main(argv=None) -> None:
         print(json.dumps(_one(json.loads(args.one))), flush=True)
         return
     threads = [t for t in args.threads if t <= os.cpu_count()]
+    arch_kwargs = json.loads(args.arch_kwargs)
     specs = []
     for arch in args.archs:
         for t in threads:
@@ -106,6 +143,8 @@ def main(argv=None) -> None:
                     {
                         **setup,
                         "arch": arch,
+                        "arch_kwargs": arch_kwargs.get(arch, {}),
+                        "data": setup == BASELINE and t == threads[0],
                         "threads": t,
                         "steps": args.steps,
                         "min_seconds": args.min_seconds,
@@ -115,8 +154,12 @@ def main(argv=None) -> None:
     print("| arch | backend | precision | batch | threads | images/s | x baseline |")
     print("|---|---|---|---|---|---|---|")
     base_rate: dict[tuple, float] = {}
+    data_rows = []
     for spec in specs:
         row = _run(spec)
+        if row.get("data_ms") is not None:
+            step_ms = 1000 * spec["batch"] / row["images_per_s"]
+            data_rows.append((spec, row["data_ms"], step_ms))
         key = (spec["arch"], spec["threads"])
         if "error" in row:
             rate, ratio = f"error: {row['error']}", "-"
@@ -126,11 +169,16 @@ def main(argv=None) -> None:
                 base_rate[key] = row["images_per_s"]
             rate = f"{row['images_per_s']:.0f}"
             ratio = f"{row['images_per_s'] / base_rate[key]:.2f}" if key in base_rate else "-"
+        arch = spec["arch"] + (f" {spec['arch_kwargs']}" if spec["arch_kwargs"] else "")
         print(
-            f"| {spec['arch']} | {spec['backend']} | {spec['precision']} | {spec['batch']} "
+            f"| {arch} | {spec['backend']} | {spec['precision']} | {spec['batch']} "
             f"| {spec['threads']} | {rate} | {ratio} |",
             flush=True,
         )
+    print("\n| arch | data pipeline ms/batch | training step ms | data share of a step |")
+    print("|---|---|---|---|")
+    for spec, data_ms, step_ms in data_rows:
+        print(f"| {spec['arch']} | {data_ms:.1f} | {step_ms:.0f} | {data_ms / step_ms:.2%} |")
 
 
 def _cpu() -> str:
