@@ -218,7 +218,7 @@ def prepare_faces(
         else:
             found = [_with_margin(box, margin, image.shape[:2]) for box in found]
         for x, y, w, h in found[:1] if is_batch else found:
-            faces.append(_crop_resize(image[y : y + h, x : x + w], size, channels))
+            faces.append(crop_resize(image[y : y + h, x : x + w], size, channels))
             boxes.append((x, y, w, h))
     return np.stack(faces), np.asarray(boxes, dtype=np.int64).reshape(-1, 4)
 
@@ -291,8 +291,12 @@ def _no_face(image: np.ndarray, index: int | None, fallback: bool) -> tuple[int,
     return 0, 0, width, height
 
 
-def _crop_resize(crop: np.ndarray, size: int, channels: int) -> np.ndarray:
-    """uint8 (h, w, C) crop -> float32 (size, size, channels) in [0, 1]."""
+def crop_resize(crop: np.ndarray, size: int, channels: int) -> np.ndarray:
+    """uint8 (h, w, C) crop -> float32 (size, size, channels) in [0, 1].
+
+    `channels` 1 converts to gray, 3 repeats a gray crop's channel; resizing is area-averaged
+    (cv2.INTER_AREA). The loaders and `prepare_faces` all turn a crop into a face with this.
+    """
     if channels == 1:
         pixels = _to_gray_uint8(crop)
     else:
@@ -301,4 +305,4 @@ def _crop_resize(crop: np.ndarray, size: int, channels: int) -> np.ndarray:
     return resized.reshape(size, size, channels).astype(np.float32) / 255.0
 
 
-__all__ = ["decode_image", "detect_faces", "prepare_faces"]
+__all__ = ["crop_resize", "decode_image", "detect_faces", "prepare_faces"]

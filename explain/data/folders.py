@@ -108,7 +108,7 @@ def _load_image(path: Path, size: int, channels: int, detect: bool) -> tuple[np.
         x, y, w, h = _faces._with_margin(boxes[0], 0.2, (height, width))
     else:
         x, y, w, h = 0, 0, width, height
-    return _faces._crop_resize(image[y : y + h, x : x + w], size, channels), bool(boxes)
+    return _faces.crop_resize(image[y : y + h, x : x + w], size, channels), bool(boxes)
 
 
 def load_image_folder(

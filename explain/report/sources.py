@@ -8,7 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from emolens.explain.faces import _crop_resize, decode_image, header_size, prepare_faces
+from emolens.explain.faces import crop_resize, decode_image, header_size, prepare_faces
 
 MAX_BYTES = 64 * 2**20
 """Largest file read (64 MiB)."""
@@ -74,7 +74,7 @@ def crop_faces(
             ) from None
         boxes = [tuple(int(v) for v in box) for box in boxes]
     else:
-        images, boxes = _crop_resize(photo, size, channels)[None], [(0, 0, width, height)]
+        images, boxes = crop_resize(photo, size, channels)[None], [(0, 0, width, height)]
     side = max(size, DISPLAY_SIDE)
     faces = []
     for image, (x, y, w, h) in zip(images, boxes, strict=True):

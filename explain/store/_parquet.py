@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from emolens.explain import faces as _faces
 from emolens.explain.data import Dataset
-from emolens.explain.data.labels import FER7, class_names
+from emolens.explain.data.labels import FER7
+from emolens.explain.store._build import FaceBuilder
 
 
 def parquet_files(path: Path) -> list[Path]:
@@ -51,8 +50,7 @@ def load_parquet_faces(
         FileNotFoundError: no Parquet file. ValueError: no `image`/`label` column, or no row
             of a class of `class_set`.
     """
-    names = class_names(class_set)
-    images, labels, files, positions, position = [], [], [], [], 0
+    kept, position = FaceBuilder(class_set, size, channels), 0
     for file in parquet_files(Path(path)):
         table = pq.read_table(file)
         if not {"image", "label"} <= set(table.column_names):
@@ -64,16 +62,6 @@ def load_parquet_faces(
         for row, (data, label) in enumerate(
             zip(_image_bytes(table["image"]), _label_names(table["label"]), strict=True)
         ):
-            if label in names:
-                pixels = _faces.decode_image(data)  # uint8 (H, W, 3)
-                images.append(_faces._crop_resize(pixels, size, channels))
-                labels.append(names.index(label))
-                files.append(given[row] if given else f"{file}#{row}")
-                positions.append(position + row)
+            kept.add(label, data, given[row] if given else f"{file}#{row}", position + row)
         position += table.num_rows
-    if not images:
-        raise ValueError(
-            f"No row of {str(path)!r} has a class of {class_set} ({', '.join(names)})."
-        )
-    extras = {"paths": np.asarray(files, dtype=object), "orig_index": np.asarray(positions)}
-    return Dataset(np.stack(images), np.asarray(labels, np.int64), names, extras)
+    return kept.dataset("row", path)

@@ -15,11 +15,9 @@ import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
-
-from emolens.explain import faces as _faces
 from emolens.explain.data import Dataset
-from emolens.explain.data.labels import FER7, class_names
+from emolens.explain.data.labels import FER7
+from emolens.explain.store._build import FaceBuilder
 
 IMAGE_EXTENSIONS = ("png", "jpg", "jpeg", "webp", "bmp", "tif", "tiff")
 LABEL_EXTENSIONS = ("cls", "txt", "json")
@@ -89,8 +87,7 @@ def load_tar_faces(path: str | Path, class_set: str, size: int = 48, channels: i
         FileNotFoundError: no shard. ValueError: a shard is not a tar file, a sample has no
             image or no label, or no sample has a class of `class_set`.
     """
-    names = class_names(class_set)
-    images, labels, files, positions, position = [], [], [], [], 0
+    kept, position = FaceBuilder(class_set, size, channels), 0
     for shard in tar_files(Path(path)):
         for key, parts in _samples(shard):
             image = next((parts[e] for e in IMAGE_EXTENSIONS if e in parts), None)
@@ -99,17 +96,6 @@ def load_tar_faces(path: str | Path, class_set: str, size: int = 48, channels: i
                     f"Sample {key!r} of {str(shard)!r} has no image (members: "
                     f"{', '.join(sorted(parts))}); name it {key}.png or {key}.jpg."
                 )
-            label = _label(parts, key, shard)
-            if label in names:
-                pixels = _faces.decode_image(image)  # uint8 (H, W, 3)
-                images.append(_faces._crop_resize(pixels, size, channels))
-                labels.append(names.index(label))
-                files.append(f"{shard}#{key}")
-                positions.append(position)
+            kept.add(_label(parts, key, shard), image, f"{shard}#{key}", position)
             position += 1
-    if not images:
-        raise ValueError(
-            f"No sample of {str(path)!r} has a class of {class_set} ({', '.join(names)})."
-        )
-    extras = {"paths": np.asarray(files, dtype=object), "orig_index": np.asarray(positions)}
-    return Dataset(np.stack(images), np.asarray(labels, np.int64), names, extras)
+    return kept.dataset("sample", path)
