@@ -47,7 +47,7 @@ def _one(spec: dict) -> dict:
     keras.mixed_precision.set_global_policy(spec["precision"])
     from emolens.models import zoo
     from emolens.models.augment import allow_jit, augmentation
-    from emolens.models.train import _compile
+    from emolens.models.train import compile_for_training
     from emolens.models.train_config import TrainConfig
 
     cfg = TrainConfig(arch=spec["arch"], classes="emo3", batch_size=spec["batch"], epochs=10)
@@ -55,7 +55,7 @@ def _one(spec: dict) -> dict:
     base = zoo.build(spec["arch"], 3, (48, 48, 1), **spec.get("arch_kwargs", {}))
     inputs = keras.Input((48, 48, 1), name="train_image")
     wrapper = keras.Model(inputs, base(augmentation()(inputs)), name="train_wrapper")
-    _compile(wrapper, cfg, 100)
+    compile_for_training(wrapper, cfg, 100)
     allow_jit(wrapper)
     if spec["backend"] == "jax":
         wrapper.jit_compile = True
