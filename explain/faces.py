@@ -216,7 +216,7 @@ def prepare_faces(
         if not found:
             found = [_no_face(image, index if is_batch else None, whole_image_fallback)]
         else:
-            found = [_with_margin(box, margin, image.shape[:2]) for box in found]
+            found = [with_margin(box, margin, image.shape[:2]) for box in found]
         for x, y, w, h in found[:1] if is_batch else found:
             faces.append(crop_resize(image[y : y + h, x : x + w], size, channels))
             boxes.append((x, y, w, h))
@@ -266,8 +266,11 @@ def _to_gray_uint8(image: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2GRAY)
 
 
-def _with_margin(box: tuple, margin: float, shape: tuple[int, int]) -> tuple[int, int, int, int]:
-    """Square box grown by `margin` of its side, clipped to the image, kept square."""
+def with_margin(box: tuple, margin: float, shape: tuple[int, int]) -> tuple[int, int, int, int]:
+    """Square (x, y, w, h) box around a face box, grown by `margin` of its side.
+
+    Clipped to an image of `shape` (height, width) and kept square; every face crop uses it.
+    """
     x, y, w, h = box
     height, width = shape
     side = min(round(max(w, h) * (1.0 + 2.0 * margin)), height, width)
@@ -305,4 +308,4 @@ def crop_resize(crop: np.ndarray, size: int, channels: int) -> np.ndarray:
     return resized.reshape(size, size, channels).astype(np.float32) / 255.0
 
 
-__all__ = ["crop_resize", "decode_image", "detect_faces", "prepare_faces"]
+__all__ = ["crop_resize", "decode_image", "detect_faces", "prepare_faces", "with_margin"]

@@ -105,7 +105,7 @@ def _load_image(path: Path, size: int, channels: int, detect: bool) -> tuple[np.
     height, width = image.shape[:2]
     boxes = _faces.detect_faces(image) if detect else []
     if boxes:
-        x, y, w, h = _faces._with_margin(boxes[0], 0.2, (height, width))
+        x, y, w, h = _faces.with_margin(boxes[0], 0.2, (height, width))
     else:
         x, y, w, h = 0, 0, width, height
     return _faces.crop_resize(image[y : y + h, x : x + w], size, channels), bool(boxes)
