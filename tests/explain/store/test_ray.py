@@ -2,13 +2,22 @@
 serial engine writes: every shard and class-mean file byte-identical, the manifest equal but for
 its dates. A worker that dies mid-shard is restarted by Ray and its shard retried: no partial
 shard, no temp file, the same store. A store started by one engine is finished by the other.
+`--address` joins a running cluster (a loopback-only `ray start --head` with token auth) and
+writes the same store.
 
 Slow: Ray starts worker processes that each import TensorFlow (a minute on a busy 2-core box).
 """
 
 import json
 import os
+import secrets
 import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +38,7 @@ OPTIONS = {"classes": "emo3", "shard_size": 32, "batch_size": 16}
 METHODS = ["grad_cam", "saliency"]  # the fused Grad-CAM pass, and a method from explain.METHODS
 DATES = ("created", "completed")
 ROOT = Path(__file__).resolve().parents[3]
+HEAD_START_S = 180  # `ray start --head` on a loaded 2-core machine takes 10-30 s
 
 
 def _final_files(store: Path) -> dict[str, bytes]:
@@ -134,3 +144,124 @@ def test_ray_finishes_a_store_the_serial_engine_left_unfinished(tmp_path, model_
     _index(model_path, out, engine="ray", progress=progress)
     assert written[0] == (96, COUNT) and written[-1] == (COUNT, COUNT)
     _assert_same_store(out, serial_store)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _non_loopback_ip() -> str | None:
+    """This machine's address as other machines see it, or None when it has only loopback."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.connect(("192.0.2.1", 9))  # no packet is sent: this only picks the route
+            ip = s.getsockname()[0]
+    except OSError:
+        return None
+    return None if ip.startswith("127.") else ip
+
+
+def _cluster_env(home: Path) -> dict[str, str]:
+    """Env of the head and the driver: a loopback-only Ray, token auth, a private HOME.
+
+    RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 makes Ray keep 127.0.0.1 as the node address (Ray
+    otherwise rewrites a loopback --node-ip-address and ray.init address to the machine's
+    network IP, and its servers then listen on every interface). Token auth with the token in
+    a private HOME: both sides read the same ~/.ray/auth_token, never the user's own.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_") and k != SETUP}
+    return {
+        **env,
+        "HOME": str(home),
+        "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
+        "RAY_AUTH_MODE": "token",
+        "RAY_USAGE_STATS_ENABLED": "0",
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+
+
+@pytest.fixture
+def loopback_head(tmp_path):
+    """A running one-node cluster on 127.0.0.1 (1 CPU): (address, env to join it with, its logs).
+
+    `ray start --head --block` in its own session; teardown stops it (SIGTERM drains and stops
+    every process it started), then kills whatever is left of that session.
+    """
+    home = tmp_path / "home"
+    (home / ".ray").mkdir(parents=True)
+    (home / ".ray" / "auth_token").write_text(secrets.token_hex(32))
+    env = _cluster_env(home)
+    # Ray's unix sockets live under --temp-dir: keep it short (a socket path has <= 107 bytes)
+    temp_dir = Path(tempfile.mkdtemp(prefix="ray", dir="/tmp"))
+    port = _free_port()
+    log = tmp_path / "head.log"
+    argv = [
+        str(Path(sys.executable).with_name("ray")),
+        "start",
+        "--head",
+        "--block",
+        "--node-ip-address=127.0.0.1",
+        f"--port={port}",
+        f"--ray-client-server-port={_free_port()}",
+        f"--dashboard-agent-listen-port={_free_port()}",
+        "--num-cpus=1",
+        "--include-dashboard=false",
+        "--disable-usage-stats",
+        f"--temp-dir={temp_dir}",
+    ]
+    with log.open("wb") as out:
+        head = subprocess.Popen(
+            argv, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        deadline = time.monotonic() + HEAD_START_S
+        while "Ray runtime started" not in log.read_text(errors="replace"):
+            assert head.poll() is None, f"ray start exited {head.returncode}:\n{log.read_text()}"
+            assert time.monotonic() < deadline, (
+                f"no head after {HEAD_START_S} s:\n{log.read_text()}"
+            )
+            time.sleep(1)
+        assert "Local node IP: 127.0.0.1" in log.read_text()
+        ip = _non_loopback_ip()
+        if ip:  # the head listens on loopback only
+            with pytest.raises(OSError):
+                socket.create_connection((ip, port), timeout=5).close()
+        yield f"127.0.0.1:{port}", env, temp_dir / "session_latest" / "logs"
+    finally:
+        head.terminate()
+        try:
+            head.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            pass
+        try:
+            os.killpg(head.pid, signal.SIGKILL)  # anything of this head that outlived it
+        except ProcessLookupError:
+            pass
+        shutil.rmtree(temp_dir, ignore_errors=True)
+
+
+def test_cli_joins_a_running_cluster_and_writes_the_serial_store(
+    tmp_path, model_path, serial_store, loopback_head
+):
+    """`emolens index --engine ray --address 127.0.0.1:PORT` as a separate driver process."""
+    address, env, logs = loopback_head
+    out = tmp_path / "ray"
+    argv = index_args(model_path, out, COUNT, "--method", ",".join(METHODS))
+    argv[argv.index("--shard-size") + 1] = "32"
+    argv[argv.index("--batch-size") + 1] = "16"
+    argv += ["--engine", "ray", "--address", address, "--workers", "1"]
+    driver = subprocess.run(
+        [sys.executable, "-m", "emolens", *argv],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert driver.returncode == 0, driver.stdout + driver.stderr
+    workers = [p.read_text(errors="replace") for p in logs.glob("worker-*.out")]
+    assert any("_ShardWriter" in text for text in workers)  # the head's worker did the shards
+    _assert_same_store(out, serial_store)
+    assert len(open_store(out)) == COUNT
