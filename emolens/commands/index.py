@@ -71,7 +71,8 @@ def add_parser(subparsers) -> None:
         "--workers",
         type=int,
         default=None,
-        help="--engine ray: model-holding actors, 1 CPU each (default: this machine's CPUs)",
+        help="--engine ray: model-holding actors, 1 CPU each (default: this machine's CPUs; with "
+        "--address, the cluster's CPUs, capped by its GPUs / --gpus-per-worker)",
     )
     p.add_argument(
         "--gpus-per-worker",

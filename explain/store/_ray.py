@@ -92,6 +92,14 @@ def _connect(address: str | None, workers: int, num_gpus: float) -> bool:
     return True
 
 
+def cluster_workers(resources: dict, num_gpus: float = 0.0) -> int:
+    """How many 1-CPU actors (`num_gpus` GPUs each) fit in `ray.cluster_resources()`, at least 1."""
+    fit = int(resources.get("CPU", 1))
+    if num_gpus:
+        fit = min(fit, int(resources.get("GPU", 0) / num_gpus + 1e-9))
+    return max(fit, 1)
+
+
 def write_shards_ray(
     store: Path,
     plan: dict,
@@ -119,12 +127,15 @@ def write_shards_ray(
         on_shard: called as on_shard(n) in the driver after a shard of n images is written.
         address: a Ray cluster to join ("auto", "ray://host:10001", ...); None: start a
             local Ray on this machine (127.0.0.1, no dashboard, no usage stats).
-        workers: actors in the pool (default: the CPUs of this machine); each takes 1 CPU.
+        workers: actors in the pool, each taking 1 CPU (default: the CPUs of this machine, or
+            with `address` the cluster's CPUs, and no more than its GPUs / `num_gpus`).
         num_gpus: GPUs per actor (for example 1, or 0.5 to share one GPU between two).
     """
-    workers = workers or os.cpu_count() or 1
-    started = _connect(address, workers, num_gpus)
+    started = _connect(address, workers or os.cpu_count() or 1, num_gpus)
     import ray
+
+    if workers is None:
+        workers = cluster_workers(ray.cluster_resources(), num_gpus)
 
     try:
         ray.data.DataContext.get_current().enable_progress_bars = False

@@ -251,7 +251,8 @@ def test_cli_joins_a_running_cluster_and_writes_the_serial_store(
     argv = index_args(model_path, out, COUNT, "--method", ",".join(METHODS))
     argv[argv.index("--shard-size") + 1] = "32"
     argv[argv.index("--batch-size") + 1] = "16"
-    argv += ["--engine", "ray", "--address", address, "--workers", "1"]
+    # no --workers: the default is the joined cluster's CPUs (1 here), not this machine's
+    argv += ["--engine", "ray", "--address", address]
     driver = subprocess.run(
         [sys.executable, "-m", "emolens", *argv],
         env=env,
