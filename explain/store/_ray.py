@@ -39,6 +39,31 @@ def _model_bytes(model: keras.Model) -> tuple[bytes, list[str]]:
     return blob, [m for m in modules if not m.startswith("keras")]
 
 
+def _actor_cpus() -> int | None:
+    """CPUs Ray assigned to the calling actor (rounded, at least 1), None outside an actor."""
+    import ray
+
+    cpus = ray.get_runtime_context().get_assigned_resources().get("CPU")
+    return max(1, round(cpus)) if cpus else None
+
+
+def _limit_threads(cpus: int | None) -> None:
+    """Run TensorFlow's ops on `cpus` threads, before this process runs its first op.
+
+    TensorFlow otherwise sizes its pools to every core of the node, so N 1-CPU actors on an
+    N-core node would run N x N threads (Ray's OMP_NUM_THREADS does not reach TensorFlow).
+    """
+    if not cpus:
+        return
+    import tensorflow as tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(cpus)
+        tf.config.threading.set_inter_op_parallelism_threads(cpus)
+    except RuntimeError:  # TensorFlow already ran an op in this process: keep its pools
+        pass
+
+
 class _ShardWriter:
     """Ray Data callable class: loads the model once per actor, writes one shard per row."""
 
@@ -47,6 +72,7 @@ class _ShardWriter:
         if setup:  # instrumentation (tests inject a worker crash through it)
             module, _, function = setup.partition(":")
             getattr(importlib.import_module(module), function)()
+        _limit_threads(_actor_cpus())
         for module in modules:  # registers the custom layers the model file names
             importlib.import_module(module)
         with tempfile.TemporaryDirectory() as folder:
