@@ -2,13 +2,16 @@
 
     python benchmarks/bench_scale.py                  # 100,000 synthetic 48x48 faces
     python benchmarks/bench_scale.py --n 10000 --workers 1,2,4
+    python benchmarks/bench_scale.py --workers 1,2,2x1   # 2x1: 2 actors of 1 TensorFlow thread
     python benchmarks/bench_scale.py --work runs/bench_scale   # resumable: rerun after a stop
 
 Every run indexes the same faces (generated once, 48x48 gray, the default model's classes)
 with the default model: prediction, probabilities, loss, margin, embedding and Grad-CAM
 (uint8) of each face, written as shards of 1,024 faces, then class means and manifest.
 Baseline: the serial engine (one process, all CPUs for TensorFlow), timed in the same run.
-Ray: a local Ray with as many CPUs as workers, one model-holding actor per worker (1 CPU).
+Ray: a local Ray with as many CPUs as workers, one model-holding actor per worker (1 CPU);
+TensorFlow in each actor on its default threads (every core: byte-identical to serial), or on
+T threads with WxT (`--threads-per-worker T`; float rounding then differs from serial).
 - total s: the whole `index` call (Ray: plus `ray.init`, timed apart as "ray.init s").
 - startup s: from the call to the first finished shard, minus one shard at the steady rate
   (model hashing and plan, actor start: TensorFlow import, model load, tracing).
@@ -89,8 +92,10 @@ def run_rows(model, dataset, args, work: Path) -> list[tuple]:
             "serial", ("serial (baseline)", "-", 0.0, timed | {"load": os.getloadavg()[0]}, True)
         )
     rows = [tuple(done["serial"])]
-    for workers in (int(w) for w in args.workers.split(",")):
-        label = f"ray{workers}"
+    for item in args.workers.split(","):
+        workers, _, threads = item.partition("x")
+        workers, threads = int(workers), int(threads) if threads else None
+        label = f"ray{item}"
         if label not in done:
             import ray
 
@@ -101,21 +106,48 @@ def run_rows(model, dataset, args, work: Path) -> list[tuple]:
             init = time.perf_counter() - started
             try:
                 timed = run_index(
-                    model, dataset, out, args.shard_size, engine="ray", workers=workers
+                    model,
+                    dataset,
+                    out,
+                    args.shard_size,
+                    engine="ray",
+                    workers=workers,
+                    threads_per_worker=threads,
                 )
             finally:
                 ray.shutdown()
             same = same_shards(out, reference)
+            if not same:
+                print(
+                    f"ray {item}: largest differences from serial",
+                    largest_differences(out, reference),
+                )
             shutil.rmtree(out)
-            finish(label, ("ray", str(workers), init, timed | {"load": os.getloadavg()[0]}, same))
+            row = ("ray", item, init, timed | {"load": os.getloadavg()[0]}, same)
+            finish(label, row)
         rows.append(tuple(done[label]))
     return rows
+
+
+def largest_differences(store: Path, reference: Path) -> dict:
+    """Largest |difference| from the reference store per array kind (embeddings, grad_cam...)."""
+    import numpy as np
+
+    worst: dict[str, float] = {}
+    for path in reference.rglob("*.npy"):
+        kind = f"{path.parent.name}/{path.name.removesuffix('.npy').split('.')[-1]}"
+        a = np.load(path).astype(np.float64)
+        b = np.load(store / path.relative_to(reference)).astype(np.float64)
+        worst[kind] = max(worst.get(kind, 0.0), float(np.max(np.abs(a - b), initial=0.0)))
+    return worst
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000, help="synthetic faces (default 100000)")
-    parser.add_argument("--workers", default="1,2", help="Ray worker counts to time")
+    parser.add_argument(
+        "--workers", default="1,2", help="Ray rows: worker counts, WxT for T threads per worker"
+    )
     parser.add_argument("--shard-size", type=int, default=1024)
     parser.add_argument(
         "--work", help="folder that keeps finished rows and the serial store (resumable)"

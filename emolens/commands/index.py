@@ -80,6 +80,14 @@ def add_parser(subparsers) -> None:
         default=0.0,
         help="--engine ray: GPUs per actor, e.g. 1, or 0.5 for two actors per GPU (default 0)",
     )
+    p.add_argument(
+        "--threads-per-worker",
+        type=int,
+        default=None,
+        help="--engine ray: TensorFlow threads per actor (default: TensorFlow's, every core of "
+        "the node, which writes the serial engine's bytes; 1 on many-core nodes saves them from "
+        "running actors x cores threads, with float rounding differences of ~1e-6)",
+    )
 
 
 def _methods(text: str) -> list[str]:
@@ -103,11 +111,16 @@ def _summary(store) -> str:
 def _check_engine(args: argparse.Namespace) -> str | None:
     """The reason the engine flags cannot work, or None."""
     if args.engine == "serial":
-        if args.address or args.workers or args.gpus_per_worker:
-            return "--address, --workers and --gpus-per-worker need --engine ray."
+        if args.address or args.workers or args.gpus_per_worker or args.threads_per_worker:
+            return (
+                "--address, --workers, --gpus-per-worker and --threads-per-worker need "
+                "--engine ray."
+            )
         return None
     if args.workers is not None and args.workers < 1:
         return f"--workers must be >= 1; got {args.workers}."
+    if args.threads_per_worker is not None and args.threads_per_worker < 1:
+        return f"--threads-per-worker must be >= 1; got {args.threads_per_worker}."
     import importlib.util
 
     if importlib.util.find_spec("ray") is None:
@@ -156,6 +169,7 @@ def run(args: argparse.Namespace) -> int:
             address=args.address,
             workers=args.workers,
             num_gpus=args.gpus_per_worker,
+            threads_per_worker=args.threads_per_worker,
         )
     finally:
         bar.stop()

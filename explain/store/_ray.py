@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib
 import os
 import tempfile
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -39,40 +40,37 @@ def _model_bytes(model: keras.Model) -> tuple[bytes, list[str]]:
     return blob, [m for m in modules if not m.startswith("keras")]
 
 
-def _actor_cpus() -> int | None:
-    """CPUs Ray assigned to the calling actor (rounded, at least 1), None outside an actor."""
-    import ray
+def _limit_threads(threads: int | None) -> None:
+    """Run TensorFlow's ops on `threads` threads (None: its default, every core of the node).
 
-    cpus = ray.get_runtime_context().get_assigned_resources().get("CPU")
-    return max(1, round(cpus)) if cpus else None
-
-
-def _limit_threads(cpus: int | None) -> None:
-    """Run TensorFlow's ops on `cpus` threads, before this process runs its first op.
-
-    TensorFlow otherwise sizes its pools to every core of the node, so N 1-CPU actors on an
-    N-core node would run N x N threads (Ray's OMP_NUM_THREADS does not reach TensorFlow).
+    Must run before this process runs its first TensorFlow op; later it changes nothing.
     """
-    if not cpus:
+    if not threads:
         return
     import tensorflow as tf
 
     try:
-        tf.config.threading.set_intra_op_parallelism_threads(cpus)
-        tf.config.threading.set_inter_op_parallelism_threads(cpus)
-    except RuntimeError:  # TensorFlow already ran an op in this process: keep its pools
-        pass
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+    except RuntimeError as error:  # TensorFlow already ran an op in this process
+        warnings.warn(
+            f"threads_per_worker={threads} not applied: {error}. TensorFlow ran an op in this "
+            "actor before it loaded the model (an EMOLENS_RAY_WORKER_SETUP hook?).",
+            stacklevel=2,
+        )
 
 
 class _ShardWriter:
     """Ray Data callable class: loads the model once per actor, writes one shard per row."""
 
-    def __init__(self, store: str, plan: dict, model_blob: bytes, modules: list[str]):
+    def __init__(
+        self, store: str, plan: dict, model_blob: bytes, modules: list[str], threads: int | None
+    ):
         setup = os.environ.get(SETUP)
         if setup:  # instrumentation (tests inject a worker crash through it)
             module, _, function = setup.partition(":")
             getattr(importlib.import_module(module), function)()
-        _limit_threads(_actor_cpus())
+        _limit_threads(threads)
         for module in modules:  # registers the custom layers the model file names
             importlib.import_module(module)
         with tempfile.TemporaryDirectory() as folder:
@@ -139,6 +137,7 @@ def write_shards_ray(
     address: str | None = None,
     workers: int | None = None,
     num_gpus: float = 0.0,
+    threads_per_worker: int | None = None,
 ) -> None:
     """Write shards `todo` of `plan` with a pool of Ray Data actors, in any order.
 
@@ -156,6 +155,11 @@ def write_shards_ray(
         workers: actors in the pool, each taking 1 CPU (default: the CPUs of this machine, or
             with `address` the cluster's CPUs, and no more than its GPUs / `num_gpus`).
         num_gpus: GPUs per actor (for example 1, or 0.5 to share one GPU between two).
+        threads_per_worker: TensorFlow threads per actor; None keeps TensorFlow's default
+            (every core of its node), the serial engine's on the same machine: the shard files
+            are then byte-identical to a serial run's. Another count changes the float
+            rounding of the maps and embeddings (within ~1e-6, not byte-identical), and saves
+            many-core nodes from running (actors x cores) threads; 1 suits 1-CPU actors.
     """
     started = _connect(address, workers or os.cpu_count() or 1, num_gpus)
     import ray
@@ -190,6 +194,7 @@ def write_shards_ray(
                 "plan": plan,
                 "model_blob": model_blob,
                 "modules": modules,
+                "threads": threads_per_worker,
             },
             compute=ray.data.ActorPoolStrategy(size=min(workers, max(len(todo), 1))),
             num_cpus=1,

@@ -227,6 +227,7 @@ def index(
     address: str | None = None,
     workers: int | None = None,
     num_gpus: float = 0.0,
+    threads_per_worker: int | None = None,
 ) -> Store:
     """Index every image of a dataset into the store folder `out`, or finish a killed run.
 
@@ -259,6 +260,8 @@ def index(
             The store folder must then be on a filesystem every worker writes to.
         workers: engine "ray": actors (1 CPU each; default: this machine's CPUs).
         num_gpus: engine "ray": GPUs per actor.
+        threads_per_worker: engine "ray": TensorFlow threads per actor (default: TensorFlow's,
+            which keeps the shards byte-identical to the serial engine's on the same machine).
 
     Returns:
         The finished store, opened (`open_store`).
@@ -289,7 +292,12 @@ def index(
         "shard_size": shard_size,
         "batch_size": batch_size,
     }
-    engine_options = {"address": address, "workers": workers, "num_gpus": num_gpus}
+    engine_options = {
+        "address": address,
+        "workers": workers,
+        "num_gpus": num_gpus,
+        "threads_per_worker": threads_per_worker,
+    }
     with store_lock(store):
         fresh = not (store / _layout.PLAN).is_file()
         try:

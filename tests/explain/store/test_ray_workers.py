@@ -1,8 +1,14 @@
-"""How many actors `--engine ray` starts when --workers is not given: what the cluster holds."""
+"""`--engine ray` options without a Ray instance: how many actors start when --workers is not
+given (what the cluster holds), the checks of the engine flags, and the TensorFlow threads of an
+actor (--threads-per-worker)."""
+
+import subprocess
+import sys
 
 import pytest
 
 from emolens.explain.store._ray import cluster_workers
+from tests.explain.store.helpers import index_args, run_cli, tiny_model_file
 
 
 @pytest.mark.parametrize(
@@ -20,3 +26,48 @@ from emolens.explain.store._ray import cluster_workers
 )
 def test_default_workers_fill_the_cluster(resources, num_gpus, expected):
     assert cluster_workers(resources, num_gpus) == expected
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--threads-per-worker", "2"], "need --engine ray"),
+        (["--engine", "ray", "--threads-per-worker", "0"], "--threads-per-worker must be >= 1"),
+        (["--engine", "ray", "--workers", "0"], "--workers must be >= 1; got 0"),
+    ],
+)
+def test_engine_flags_are_checked_before_any_work(tmp_path, capsys, argv, message):
+    model = tiny_model_file(tmp_path)
+    assert run_cli(index_args(model, tmp_path / "store", 8, *argv)) != 0
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "store").exists()
+
+
+# A fresh process: TensorFlow takes thread counts only before its first op.
+ACTOR = """
+import sys
+from pathlib import Path
+import tensorflow as tf
+from emolens.explain.store._ray import _ShardWriter
+
+blob = Path(sys.argv[1]).read_bytes()  # what the driver sends; no TensorFlow op has run yet
+threads = None if sys.argv[2] == "default" else int(sys.argv[2])
+_ShardWriter(sys.argv[3], {}, blob, [], threads)
+print(tf.config.threading.get_intra_op_parallelism_threads(),
+      tf.config.threading.get_inter_op_parallelism_threads())
+"""
+
+
+@pytest.mark.parametrize(("threads", "expected"), [("1", "1 1"), ("3", "3 3"), ("default", "0 0")])
+def test_actor_runs_tensorflow_on_the_threads_asked_for(tmp_path, threads, expected):
+    """--threads-per-worker reaches TensorFlow in the actor before the model's first op."""
+    model = tiny_model_file(tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-c", ACTOR, str(model), threads, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split("\n")[-2] == expected
