@@ -122,8 +122,8 @@ def main(argv=None) -> None:
         default="{}",
         help='JSON {arch: {builder keyword: value}}, e.g. {"alexnet": {"width": 0.5}}',
     )
-    parser.add_argument("--steps", type=int, default=4, help="at least this many steps")
-    parser.add_argument("--min-seconds", type=float, default=10.0)
+    parser.add_argument("--steps", type=int, default=8, help="at least this many steps")
+    parser.add_argument("--min-seconds", type=float, default=30.0)
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:

@@ -62,6 +62,14 @@ def load_model(name: str):
     return models.load(name)
 
 
+@st.cache_data(max_entries=16, show_spinner=False)
+def model_weights_sha256(name: str) -> str:
+    """sha256 of the weights of the model listed as `name`: what a store's manifest records."""
+    from emolens.explain.store import weights_sha256
+
+    return weights_sha256(load_model(name))
+
+
 @st.cache_data(max_entries=32, show_spinner=False)
 def model_info(name: str) -> dict:
     """Classes, input shape and the layers each page can choose from, for model `name`."""

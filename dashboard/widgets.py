@@ -184,14 +184,26 @@ def store_page(key: str) -> tuple[float, str, Store, str, str]:
 
 
 def _given_store(path: str, model_name: str):
-    """The store passed with --store, with a warning when it was built by another model."""
+    """The store passed with --store, with a warning when it was built by another model.
+
+    Models are compared by their weights (the manifest's `weights_sha256`), so a store that
+    `emolens index --model FILE` wrote matches `--model FILE` here although the names differ.
+    """
     try:
         store = loaders.open_store(path, loaders.store_stamp(path))
     except (ValueError, FileNotFoundError) as error:
         st.error(f"The store given with --store cannot be opened: {error}")
         return None
-    built_by = store.manifest["model"]["name"]
-    if built_by != model_name:
+    built = store.manifest["model"]
+    built_by = built["name"]
+    recorded = built.get("weights_sha256")
+    try:
+        same = recorded == loaders.model_weights_sha256(model_name)
+    except (ValueError, OSError):  # the model cannot load: its own page says why
+        same = False
+    if not recorded:  # a manifest without the fingerprint: compare names
+        same = built_by == model_name
+    if not same:
         st.warning(
             f"The store {path} was built with {built_by}, not {model_name}: its predictions and "
             f"maps are {built_by}'s. Pick {built_by}, or drop --store to build one per model."

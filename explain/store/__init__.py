@@ -4,7 +4,8 @@
 pandas DataFrame, maps and embeddings memory-mapped, filters, class means) for notebooks and
 the dashboard. Layout and shard ranges: `_layout`. `load_source(spec, split, class_set)` loads
 the faces a store was built from (the spec `index` takes); `class_set_of(classes)` names the
-class set ("fer7", "emo3") of a model's classes.
+class set ("fer7", "emo3") of a model's classes; `weights_sha256(model)` is the fingerprint a
+manifest records of the model that built the store.
 
 Format choices:
 - Rows: one Parquet file per shard (pyarrow): ids, source, label, prediction, correctness,
@@ -23,8 +24,9 @@ Format choices:
   in any order; the manifest, written last, is what makes the store readable.
 """
 
+from emolens.explain.store._plan import weights_sha256
 from emolens.explain.store._sources import load_source
 from emolens.explain.store.reader import Store, open_store
 from emolens.explain.store.writer import class_set_of, index
 
-__all__ = ["Store", "class_set_of", "index", "load_source", "open_store"]
+__all__ = ["Store", "class_set_of", "index", "load_source", "open_store", "weights_sha256"]

@@ -203,6 +203,28 @@ def test_a_store_of_another_model_is_flagged(app_env, monkeypatch):
     assert f"was built with {TINY}, not {TINY2}" in warning
 
 
+def test_a_store_indexed_from_the_users_file_matches_it(app_env, monkeypatch, capsys):
+    """`emolens index --model FILE` then `emolens dashboard --model FILE --store S`: the store's
+    model is recognised by its weights (the names differ: the path and "FILE (yours)")."""
+    from emolens.cli import main
+
+    store = app_env["cache"] / "indexed_from_file"
+    model = str(app_env["cnn"])
+    argv = ["index", "--model", model, "--data", "synthetic:24", "--classes", "emo3"]
+    assert main([*argv, "--out", str(store), "--shard-size", "8"]) == 0
+    capsys.readouterr()
+    monkeypatch.setenv("EMOLENS_DASHBOARD_MODEL", model)
+    monkeypatch.setenv("EMOLENS_DASHBOARD_STORE", str(store))
+    at = page(new_app().run(), "views/dataset.py")
+    assert not at.exception
+    assert at.selectbox(key="dataset_model").value == f"{TINY}.keras (yours)"
+    assert not messages(at)["warning"] and not messages(at)["error"]
+    assert len(open_store(store)) == 24
+    at.selectbox(key="dataset_model").select(TINY2).run()  # another model's weights
+    (warning,) = messages(at)["warning"]
+    assert f"was built with {model}, not {TINY2}" in warning
+
+
 def test_explain_maps_match_the_library(app_env):
     """The Layers page's Grad-CAM is explain.grad_cam of the face in focus (no second copy)."""
     face = loaders.face_input(TINY, *loaders.sample_photo("demo face 1 (angry)"))

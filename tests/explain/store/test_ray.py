@@ -96,8 +96,9 @@ def crashing_ray(tmp_path, monkeypatch):
     return folder
 
 
-def test_cli_ray_engine_writes_the_serial_store(tmp_path, model_path, serial_store):
-    """`--engine ray --workers 2` starts a local Ray itself; the reader opens the result."""
+def test_cli_ray_engine_writes_the_serial_store(tmp_path, model_path, serial_store, monkeypatch):
+    """`--engine ray --workers 2` starts a local Ray itself; the reader and the dashboard open
+    the result."""
     out = tmp_path / "ray"
     argv = index_args(model_path, out, COUNT, "--method", ",".join(METHODS))
     argv[argv.index("--shard-size") + 1] = "32"
@@ -113,6 +114,23 @@ def test_cli_ray_engine_writes_the_serial_store(tmp_path, model_path, serial_sto
         np.testing.assert_array_equal(store.maps(method), reference.maps(method))
         np.testing.assert_array_equal(store.class_means(method), reference.class_means(method))
     np.testing.assert_array_equal(store.embeddings(), reference.embeddings())
+
+    # `emolens dashboard --model MODEL --store RAY_STORE`: the Dataset page shows it, no warning
+    from tests.dashboard.conftest import messages, new_app, page
+
+    for name, value in {
+        "EMOLENS_DASHBOARD_MODEL": str(model_path),
+        "EMOLENS_DASHBOARD_STORE": str(out),
+        "EMOLENS_DASHBOARD_CACHE": str(tmp_path / "cache"),
+        "EMOLENS_DATA": str(tmp_path / "no_data"),
+    }.items():
+        monkeypatch.setenv(name, value)
+    at = page(new_app().run(), "views/dataset.py")
+    assert not at.exception
+    assert not messages(at)["warning"] and not messages(at)["error"]
+    assert f"Store {out}: model {model_path}, data synthetic:{COUNT}." in [
+        c.value for c in at.caption
+    ]
 
 
 def test_a_worker_killed_mid_shard_is_retried_into_the_same_store(
