@@ -5,15 +5,22 @@
 # folder's per-epoch checkpoint: rerun this script after any stop and it continues where it
 # was (finished runs are skipped by `emolens train` itself).
 # Widths are scaled to 48x48 faces and to one CPU core (see each model's card).
-# Usage: models/train_lineup.sh [DATA_DIR] [OUT_DIR] [CORE]   (EMOLENS overrides the command)
+# Usage: models/train_lineup.sh [DATA_DIR] [OUT_DIR] [CORE] [NAME ...]   (EMOLENS overrides the
+# command). NAMEs pick runs (default: all three), so two cores can each train part of the
+# lineup at once (every model trains ~2x faster on 2 cores, so this costs the same), e.g.
+#   models/train_lineup.sh ../shared/data runs 1 alexnet_emo3 efficientnetb0_emo3 &
+#   models/train_lineup.sh ../shared/data runs 0 mobilenetv2_emo3 &
+# Never start the same NAME twice at once: both would write its folder.
 set -u
 DATA=${1:-../shared/data}
 OUT=${2:-runs}
 CORE=${3:-1}
 EM=${EMOLENS:-emolens}
+shift $(( $# < 3 ? $# : 3 ))
+WANT=" $* "
 export TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1
 mkdir -p "$OUT"
-run() { local name=$1; shift; taskset -c "$CORE" $EM train --data "$DATA" --out "$OUT/$name" \
+run() { local name=$1; shift; [ "$WANT" = "  " ] || [[ "$WANT" == *" $name "* ]] || return 0; taskset -c "$CORE" $EM train --data "$DATA" --out "$OUT/$name" \
           --name "$name" --classes emo3 --batch-size 128 --lr 3e-3 --patience 40 "$@" \
           >>"$OUT/$name.log" 2>&1; echo "$name exit $?"; }
 
