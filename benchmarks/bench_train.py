@@ -6,7 +6,7 @@ process-wide), pinned to the first `--threads` cores, with the exact training mo
 48x48 faces so no data is needed. The baseline is the setup `emolens train` uses by default
 (TensorFlow, float32, batch 128), measured in the same run.
 
-    python benchmarks/bench_train.py                        # default grid (a few minutes)
+    python benchmarks/bench_train.py                        # default grid (30 setups: hours)
     python benchmarks/bench_train.py --archs vgg --threads 1 2 --backends tensorflow jax \
         --precisions float32 mixed_bfloat16 --batch-sizes 64 128 256
     python benchmarks/bench_train.py --archs alexnet mobilenetv2 efficientnetb0 \

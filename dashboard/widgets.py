@@ -170,12 +170,12 @@ def stores_or_stop(model_names: list[str]) -> dict[str, Store]:
     return stores
 
 
-def store_page(key: str) -> tuple[float, str, Store, str, str]:
+def store_page(key: str) -> tuple[float, str, Store, str, float]:
     """The prologue of a one-model store page: (alpha, cmap, store, path, stamp).
 
     Widgets: the sidebar model picker (key `{key}model`) and overlay controls (`{key}alpha`,
-    `{key}cmap`); `path` and `stamp` are the strings the cached loaders take. Stops the page
-    when the store cannot be opened or built.
+    `{key}cmap`); `path` (str) and `stamp` (the manifest's mtime, float) are what the cached
+    loaders take. Stops the page when the store cannot be opened or built.
     """
     name = model_picker("Model", key=f"{key}model", multi=False)[0]
     alpha, cmap = overlay_controls(key)

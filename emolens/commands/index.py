@@ -86,7 +86,8 @@ def add_parser(subparsers) -> None:
         default=None,
         help="--engine ray: TensorFlow threads per actor (default: TensorFlow's, every core of "
         "the node, which writes the serial engine's bytes; 1 on many-core nodes saves them from "
-        "running actors x cores threads, with float rounding differences of ~1e-6)",
+        "running actors x cores threads, but changes the float rounding: a uint8 map may differ "
+        "from a serial run's by one level, an embedding by ~1e-7)",
     )
 
 
@@ -111,7 +112,12 @@ def _summary(store) -> str:
 def _check_engine(args: argparse.Namespace) -> str | None:
     """The reason the engine flags cannot work, or None."""
     if args.engine == "serial":
-        if args.address or args.workers or args.gpus_per_worker or args.threads_per_worker:
+        if (
+            args.address
+            or args.workers is not None
+            or args.gpus_per_worker
+            or args.threads_per_worker is not None
+        ):
             return (
                 "--address, --workers, --gpus-per-worker and --threads-per-worker need "
                 "--engine ray."

@@ -3,7 +3,8 @@
 One Ray Data row is one shard of the plan (its images, labels and sources). `map_batches`
 hands rows to a pool of `_ShardWriter` actors; each loads the model once, then computes and
 writes whole shards with `_shard.write_shard`, the same function the serial loop calls, so
-every shard file is the one a serial run writes. A worker that dies mid-shard leaves at
+every shard file is the one a serial run writes (with TensorFlow's default threads; another
+`threads_per_worker` changes the float rounding). A worker that dies mid-shard leaves at
 most temp files and whole arrays without rows (an incomplete shard, never read); Ray restarts
 the actor and retries the shard, which rewrites it whole. The driver then removes stray temp
 files and writes the manifest last (in `writer.index`).
@@ -158,7 +159,7 @@ def write_shards_ray(
         threads_per_worker: TensorFlow threads per actor; None keeps TensorFlow's default
             (every core of its node), the serial engine's on the same machine: the shard files
             are then byte-identical to a serial run's. Another count changes the float
-            rounding of the maps and embeddings (within ~1e-6, not byte-identical), and saves
+            rounding (a uint8 map may differ by one level, an embedding by ~1e-7), and saves
             many-core nodes from running (actors x cores) threads; 1 suits 1-CPU actors.
     """
     started = _connect(address, workers or os.cpu_count() or 1, num_gpus)

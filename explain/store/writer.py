@@ -258,7 +258,8 @@ def index(
             store, and either finishes a store the other started.
         address: engine "ray": the cluster to join; None starts a local Ray on this machine.
             The store folder must then be on a filesystem every worker writes to.
-        workers: engine "ray": actors (1 CPU each; default: this machine's CPUs).
+        workers: engine "ray": actors (1 CPU each; default: this machine's CPUs, or with
+            `address` the cluster's CPUs, and no more than its GPUs / `num_gpus`).
         num_gpus: engine "ray": GPUs per actor.
         threads_per_worker: engine "ray": TensorFlow threads per actor (default: TensorFlow's,
             which keeps the shards byte-identical to the serial engine's on the same machine).

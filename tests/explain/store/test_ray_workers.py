@@ -32,6 +32,7 @@ def test_default_workers_fill_the_cluster(resources, num_gpus, expected):
     ("argv", "message"),
     [
         (["--threads-per-worker", "2"], "need --engine ray"),
+        (["--workers", "0"], "need --engine ray"),  # 0 is given, not absent
         (["--engine", "ray", "--threads-per-worker", "0"], "--threads-per-worker must be >= 1"),
         (["--engine", "ray", "--workers", "0"], "--workers must be >= 1; got 0"),
     ],
