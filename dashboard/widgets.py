@@ -197,16 +197,22 @@ def _given_store(path: str, model_name: str):
     built = store.manifest["model"]
     built_by = built["name"]
     recorded = built.get("weights_sha256")
-    try:
-        same = recorded == loaders.model_weights_sha256(model_name)
-    except (ValueError, OSError):  # the model cannot load: its own page says why
-        same = False
     if not recorded:  # a manifest without the fingerprint: compare names
         same = built_by == model_name
+    else:
+        try:
+            same = recorded == loaders.model_weights_sha256(model_name)
+        except (ValueError, OSError):  # the model cannot load: its own page says why
+            same = False
     if not same:
         st.warning(
             f"The store {path} was built with {built_by}, not {model_name}: its predictions and "
             f"maps are {built_by}'s. Pick {built_by}, or drop --store to build one per model."
+            + (
+                " (Same name, other weights: the file changed since it was indexed.)"
+                if built_by == model_name
+                else ""
+            )
         )
     return store
 

@@ -127,6 +127,8 @@ def _check_engine(args: argparse.Namespace) -> str | None:
         return f"--workers must be >= 1; got {args.workers}."
     if args.threads_per_worker is not None and args.threads_per_worker < 1:
         return f"--threads-per-worker must be >= 1; got {args.threads_per_worker}."
+    if args.gpus_per_worker < 0:
+        return f"--gpus-per-worker must be >= 0; got {args.gpus_per_worker}."
     import importlib.util
 
     if importlib.util.find_spec("ray") is None:

@@ -97,8 +97,11 @@ class _ShardWriter:
         return {"shard": np.asarray(batch["shard"], np.int64), "count": np.asarray(counts)}
 
 
-def _connect(address: str | None, workers: int, num_gpus: float) -> bool:
-    """Join the cluster at `address`, or start a local Ray; True when this call started it."""
+def _connect(address: str | None, workers: int) -> bool:
+    """Join the cluster at `address`, or start a local Ray; True when this call started it.
+
+    A local Ray finds this machine's GPUs itself (it is never told of GPUs it does not have).
+    """
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     import ray
 
@@ -109,7 +112,6 @@ def _connect(address: str | None, workers: int, num_gpus: float) -> bool:
     else:
         ray.init(
             num_cpus=workers,
-            num_gpus=int(np.ceil(num_gpus * workers)) or None,
             include_dashboard=False,
             _node_ip_address="127.0.0.1",
             configure_logging=False,
@@ -154,7 +156,8 @@ def write_shards_ray(
         address: a Ray cluster to join ("auto", "ray://host:10001", ...); None: start a
             local Ray on this machine (127.0.0.1, no dashboard, no usage stats).
         workers: actors in the pool, each taking 1 CPU (default: the CPUs of this machine, or
-            with `address` the cluster's CPUs, and no more than its GPUs / `num_gpus`).
+            with `address` the cluster's CPUs, and no more than its GPUs / `num_gpus`; more
+            than the GPUs hold is a ValueError).
         num_gpus: GPUs per actor (for example 1, or 0.5 to share one GPU between two).
         threads_per_worker: TensorFlow threads per actor; None keeps TensorFlow's default
             (every core of its node), the serial engine's on the same machine: the shard files
@@ -162,13 +165,20 @@ def write_shards_ray(
             rounding (a uint8 map may differ by one level, an embedding by ~1e-7), and saves
             many-core nodes from running (actors x cores) threads; 1 suits 1-CPU actors.
     """
-    started = _connect(address, workers or os.cpu_count() or 1, num_gpus)
+    started = _connect(address, workers or os.cpu_count() or 1)
     import ray
 
-    if workers is None:
-        workers = cluster_workers(ray.cluster_resources(), num_gpus)
-
     try:
+        resources = ray.cluster_resources()
+        fit = cluster_workers(resources, num_gpus)
+        if workers is None:
+            workers = fit
+        elif num_gpus and workers > fit:
+            raise ValueError(
+                f"{workers} workers of {num_gpus:g} GPU each need {workers * num_gpus:g} GPUs; "
+                f"the Ray cluster has {resources.get('GPU', 0):g}. Ask for {fit} workers or "
+                "fewer, or a smaller --gpus-per-worker."
+            )
         ray.data.DataContext.get_current().enable_progress_bars = False
         items = []
         for shard in todo:

@@ -274,6 +274,13 @@ def index(
     methods = _check_methods(methods)
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}; got {engine!r}.")
+    for option, value, least in (
+        ("workers", workers, 1),
+        ("threads_per_worker", threads_per_worker, 1),
+        ("num_gpus", num_gpus, 0),
+    ):
+        if value is not None and value < least:
+            raise ValueError(f"{option} must be >= {least}; got {value}.")
     if map_dtype not in MAP_DTYPES or batch_size < 1 or shard_size < 1:
         raise ValueError(
             f"map_dtype must be one of {', '.join(MAP_DTYPES)}, batch_size and shard_size >= 1; "

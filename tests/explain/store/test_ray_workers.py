@@ -35,12 +35,31 @@ def test_default_workers_fill_the_cluster(resources, num_gpus, expected):
         (["--workers", "0"], "need --engine ray"),  # 0 is given, not absent
         (["--engine", "ray", "--threads-per-worker", "0"], "--threads-per-worker must be >= 1"),
         (["--engine", "ray", "--workers", "0"], "--workers must be >= 1; got 0"),
+        (["--engine", "ray", "--gpus-per-worker", "-1"], "--gpus-per-worker must be >= 0"),
     ],
 )
 def test_engine_flags_are_checked_before_any_work(tmp_path, capsys, argv, message):
     model = tiny_model_file(tmp_path)
     assert run_cli(index_args(model, tmp_path / "store", 8, *argv)) != 0
     assert message in capsys.readouterr().err
+    assert not (tmp_path / "store").exists()
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("workers", 0, "workers must be >= 1; got 0"),
+        ("threads_per_worker", -2, "threads_per_worker must be >= 1; got -2"),
+        ("num_gpus", -0.5, "num_gpus must be >= 0; got -0.5"),
+    ],
+)
+def test_index_checks_the_engine_options_before_any_work(tmp_path, option, value, message):
+    from emolens.explain.store import index
+    from emolens.models import zoo
+
+    model = zoo.load(tiny_model_file(tmp_path))
+    with pytest.raises(ValueError, match=message):
+        index(model, "synthetic:8", out=tmp_path / "store", engine="ray", **{option: value})
     assert not (tmp_path / "store").exists()
 
 
