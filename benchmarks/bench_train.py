@@ -14,7 +14,7 @@ process-wide), pinned to the first `--threads` cores, with the exact training mo
         --backends tensorflow --precisions float32 --batch-sizes 128   # the lineup as trained
 
 Prints a markdown table: arch, backend, precision, batch, threads, images/s, x baseline; then,
-per arch, what `emolens train`'s own data pipeline costs per batch (its `_Batches` with CutMix,
+per arch, what `emolens train`'s own data pipeline costs per batch (its `TrainBatches` with CutMix,
 run synchronously on the training thread) as a share of one training step at the baseline:
 the most that overlapping data loading with the step could gain.
 """
@@ -82,13 +82,13 @@ def _data_ms(cfg) -> float:
     """Milliseconds per batch of emolens train's pipeline (its CutMix rate), mean of 50."""
     import numpy as np
 
-    from emolens.models.train import _Batches
+    from emolens.models.train import TrainBatches
 
     n = cfg.batch_size * 50
     rng = np.random.default_rng(1)
     images = rng.random((n, 48, 48, 1), dtype=np.float32)
     onehot = np.eye(3, dtype=np.float32)[rng.integers(0, 3, n)]
-    batches = _Batches(images, onehot, np.ones(n, np.float32), cfg)
+    batches = TrainBatches(images, onehot, np.ones(n, np.float32), cfg)
     times = []
     for index in range(len(batches)):
         start = time.perf_counter()

@@ -25,7 +25,7 @@ from emolens.models.evaluate import evaluate, predict_probs
 from emolens.models.train_config import TrainConfig
 
 
-class _Batches(keras.utils.PyDataset):
+class TrainBatches(keras.utils.PyDataset):
     """Shuffled full batches (static shapes) with optional CutMix/MixUp and sample weights."""
 
     def __init__(self, images, onehot, weights, cfg: TrainConfig, start_epoch: int = 0):
@@ -410,14 +410,14 @@ def train(cfg: TrainConfig, verbose: int | str = "auto") -> dict:
         }
     state["_started"] = time.perf_counter()
     if not finished:
-        batches = _Batches(images, onehot, weights, cfg, start_epoch=state["epoch"])
+        batches = TrainBatches(images, onehot, weights, cfg, start_epoch=state["epoch"])
         val_onehot = np.eye(len(classes), dtype=np.float32)[val_y]
         wrapper.fit(
             batches,
             epochs=last_epoch,
             initial_epoch=state["epoch"],
             validation_data=(val_x, val_onehot),
-            shuffle=False,  # _Batches shuffles per epoch from the seed; Keras would reorder the
+            shuffle=False,  # TrainBatches shuffles per epoch from the seed; Keras would reorder the
             # batches with Python's global `random`, whose state a resumed process does not have
             verbose=verbose,
             callbacks=[_Checkpoint(out, base, state, cfg.patience)],

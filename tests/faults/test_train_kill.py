@@ -66,12 +66,12 @@ def hit():
     return calls[0] == count
 
 if mode == "mid_epoch":  # inside the `count`-th batch this run draws
-    getitem = train._Batches.__getitem__
+    getitem = train.TrainBatches.__getitem__
     def patched(self, index):
         if hit():
             die()
         return getitem(self, index)
-    train._Batches.__getitem__ = patched
+    train.TrainBatches.__getitem__ = patched
 elif mode == "inside_checkpoint":  # half-way through the `count`-th checkpoint of this run
     atomic_save = train._atomic_save
     def patched(save, path):

@@ -167,7 +167,7 @@ def test_resume_continues_without_redoing_epochs(run, monkeypatch):
     def no_training(*args, **kwargs):
         raise AssertionError("a finished run was trained again")
 
-    monkeypatch.setattr(train_module, "_Batches", no_training)
+    monkeypatch.setattr(train_module, "TrainBatches", no_training)
     third = train(cfg, verbose=0)
     assert third["history"] == second["history"]
     assert third["validation"] == second["validation"]
