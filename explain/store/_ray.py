@@ -44,7 +44,7 @@ def _model_bytes(model: keras.Model) -> tuple[bytes, list[str]]:
 def _limit_threads(threads: int | None) -> None:
     """Run TensorFlow's ops on `threads` threads (None: its default, every core of the node).
 
-    Must run before this process runs its first TensorFlow op; later it changes nothing.
+    Must run before this process runs its first TensorFlow op; later it only warns.
     """
     if not threads:
         return
