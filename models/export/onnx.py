@@ -111,15 +111,23 @@ def export_onnx(
 def _convert(model: keras.Model, function, signature, opset: int):
     """tf2onnx conversion of the traced function; unsupported ops name their Keras layer."""
     import tf2onnx
+    from tensorflow.python.util import deprecation
 
     from emolens.models.export._gradient_ops import HANDLERS
 
     if not 7 <= opset <= 18:
         raise ValueError(f"opset must be between 7 and 18 (tf2onnx 1.17); got {opset}.")
     try:
-        proto, _ = tf2onnx.convert.from_function(
-            function, input_signature=signature, opset=opset, custom_op_handlers=dict(HANDLERS)
-        )
+        graph_def, inputs, outputs, rename = _frozen_graph(function, signature)
+        with deprecation.silence():  # from_graph_def freezes through tf.compat.v1 (no news)
+            proto, _ = tf2onnx.convert.from_graph_def(
+                graph_def,
+                input_names=inputs,
+                output_names=outputs,
+                opset=opset,
+                custom_op_handlers=dict(HANDLERS),
+                tensors_to_rename=rename,
+            )
     except Exception as error:  # tf2onnx raises plain Exceptions
         raise ValueError(_unsupported(model, str(error))) from error
     ops, nodes = _tensorflow_ops(proto)
@@ -127,6 +135,24 @@ def _convert(model: keras.Model, function, signature, opset: int):
         message = f"tf2onnx has no ONNX conversion for TensorFlow op(s) {', '.join(ops)}"
         raise ValueError(_unsupported(model, message, " ".join(nodes)))
     return proto
+
+
+def _frozen_graph(function, signature):
+    """(GraphDef with every variable and captured tensor as a constant, input names, output
+    names, {TensorFlow name: ONNX name}) of the traced `function`.
+
+    tf2onnx's own `from_function` makes every captured tensor a graph input: a Keras
+    Normalization layer (as in keras.applications' EfficientNet) holds its mean and variance
+    as tensors, so the file asked for them at run time. Only the signature's arguments
+    (they come first, captures after) are inputs here; freezing folds the captures in.
+    """
+    import tf2onnx
+
+    concrete = function.get_concrete_function(*signature)
+    inputs = [tensor.name for tensor in concrete.inputs[: len(signature)]]
+    outputs = [tensor.name for tensor in concrete.outputs]
+    rename = tf2onnx.convert.tensor_names_from_structed(concrete, inputs, outputs)
+    return tf2onnx.tf_loader.from_function(concrete, inputs, outputs), inputs, outputs, rename
 
 
 def _tensorflow_ops(proto) -> tuple[list[str], list[str]]:

@@ -117,6 +117,25 @@ def test_prediction_only_export_equals_keras(tmp_path):
     assert info.inputs == ("images",) and info.outputs == ("probs",) and info.layer is None
 
 
+def test_normalization_layer_constants_are_folded_in_not_asked_for(tmp_path):
+    """A Normalization layer keeps its mean/variance as tensors (keras.applications'
+    EfficientNet has one): they are part of the file, and images/targets its only inputs."""
+    keras.utils.set_random_seed(2)
+    images = keras.Input((12, 12, 1))
+    x = keras.layers.Normalization(mean=0.3, variance=0.04, name="norm")(images)
+    x = keras.layers.Conv2D(4, 3, activation="relu", name="conv")(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    model = keras.Model(images, keras.layers.Dense(3, activation="softmax")(x))
+    faces = np.random.default_rng(4).random((3, 12, 12, 1), dtype=np.float32)
+    info = export_onnx(model, tmp_path / "n.onnx", with_cam=True, layer="conv")
+    assert set(info.inputs) == {"images", "targets"}
+    probs, cam = _run_cam(tmp_path / "n.onnx", faces, [-1, 0, 2])
+    expected = model.predict(faces, verbose=0)
+    np.testing.assert_allclose(probs, expected, atol=1e-5)
+    targets = [int(expected[0].argmax()), 0, 2]
+    _assert_cam_parity(cam, explain.grad_cam(model, faces, targets=targets, layer="conv"))
+
+
 def test_default_bundled_model_on_real_and_synthetic_faces(
     default_model, default_cam_onnx, faces_48
 ):
