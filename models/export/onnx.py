@@ -138,8 +138,9 @@ def _convert(model: keras.Model, function, signature, opset: int):
 
 
 def _frozen_graph(function, signature):
-    """(GraphDef with every variable and captured tensor as a constant, input names, output
-    names, {TensorFlow name: ONNX name}) of the traced `function`.
+    """The traced `function` frozen: every variable and captured tensor a constant.
+
+    Returns (GraphDef, input names, output names, {TensorFlow name: ONNX name}).
 
     tf2onnx's own `from_function` makes every captured tensor a graph input: a Keras
     Normalization layer (as in keras.applications' EfficientNet) holds its mean and variance
