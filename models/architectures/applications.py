@@ -21,6 +21,21 @@ def _min_size(input_shape, minimum: int = 32) -> None:
         )
 
 
+def _scaled(images, input_shape, input_scale: float):
+    """`images` resized by `input_scale` (bilinear) and the (H, W) the backbone sees.
+
+    The backbones stride 32: a 48x48 face ends on a 2x2 grid, 72x72 (`input_scale=1.5`) on
+    3x3, at 2.25x the multiply-adds.
+    """
+    if not input_scale > 0:
+        raise ValueError(f"input_scale must be > 0; got {input_scale}. Use 1.0 for no resizing.")
+    size = tuple(round(side * input_scale) for side in input_shape[:2])
+    _min_size(size)
+    if size == tuple(input_shape[:2]):
+        return images, size
+    return layers.Resizing(*size, interpolation="bilinear", name="upscale")(images), size
+
+
 def _set_bn_momentum(model: keras.Model, momentum: float | None) -> None:
     """Set every BatchNormalization layer's moving-average momentum (None: leave Keras's)."""
     if momentum is None:
@@ -38,19 +53,22 @@ def build_mobilenetv2(
     weights: str | None = None,
     alpha: float = 1.0,
     bn_momentum: float | None = None,
+    input_scale: float = 1.0,
 ) -> keras.Model:
     """MobileNetV2 (Sandler et al. 2018) backbone + GAP + logits + softmax; ~2.3M params.
 
     keras.applications' MobileNetV2 uses a BatchNorm momentum of 0.999: with ~100 steps per
     epoch of 48x48 faces its moving statistics lag for ~10 epochs and validation predicts one
     class; `bn_momentum=0.99` (Keras's default elsewhere) fixes that when training from scratch.
+    `input_scale` resizes the faces inside the model first (1.5: 48x48 -> 72x72, a 3x3 last
+    grid instead of 2x2); the model still takes `input_shape`.
     """
-    _min_size(input_shape)
     images = model_input(input_shape)
-    rgb = to_rgb(images)
+    resized, size = _scaled(images, input_shape, input_scale)
+    rgb = to_rgb(resized)
     scaled = layers.Rescaling(2.0, offset=-1.0, name="to_minus1_1")(rgb)
     backbone = keras.applications.MobileNetV2(
-        input_shape=tuple(input_shape[:2]) + (3,),
+        input_shape=size + (3,),
         include_top=False,
         weights=weights,
         alpha=alpha,
@@ -61,15 +79,21 @@ def build_mobilenetv2(
 
 
 def build_efficientnetb0(
-    input_shape=(48, 48, 1), num_classes: int = 3, weights: str | None = None
+    input_shape=(48, 48, 1),
+    num_classes: int = 3,
+    weights: str | None = None,
+    input_scale: float = 1.0,
 ) -> keras.Model:
-    """EfficientNetB0 (Tan & Le 2019) backbone + GAP + logits + softmax; ~4.1M params."""
-    _min_size(input_shape)
+    """EfficientNetB0 (Tan & Le 2019) backbone + GAP + logits + softmax; ~4.1M params.
+
+    `input_scale` resizes the faces inside the model first, as for `build_mobilenetv2`.
+    """
     images = model_input(input_shape)
-    rgb = to_rgb(images)
+    resized, size = _scaled(images, input_shape, input_scale)
+    rgb = to_rgb(resized)
     scaled = layers.Rescaling(255.0, name="to_0_255")(rgb)  # the backbone normalises itself
     backbone = keras.applications.EfficientNetB0(
-        input_shape=tuple(input_shape[:2]) + (3,), include_top=False, weights=weights
+        input_shape=size + (3,), include_top=False, weights=weights
     )
     x = layers.GlobalAveragePooling2D(name="gap")(backbone(scaled))
     return keras.Model(images, classifier_head(x, num_classes, 0.3), name="efficientnetb0")

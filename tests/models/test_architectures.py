@@ -140,6 +140,8 @@ def test_vit_hybrid_stem_has_the_asked_widths_and_depth():
         ("lenet", (48, 48, 1, 1), {}, r"input_shape must be \(H, W, C\)"),
         ("mobilenetv2", (24, 24, 1), {}, "at least 32x32; got \\(24, 24\\)"),
         ("efficientnetb0", (16, 48, 3), {}, "at least 32x32"),
+        ("mobilenetv2", (48, 48, 1), {"input_scale": 0.5}, "at least 32x32; got \\(24, 24\\)"),
+        ("efficientnetb0", (48, 48, 1), {"input_scale": 0}, "input_scale must be > 0; got 0"),
         ("vit", (50, 50, 1), {"patch_size": 4}, "50x50 is not a multiple of patch_size=4"),
         ("vit", (48, 48, 1), {"dim": 10, "heads": 4}, "dim=10 must be divisible by heads=4"),
         ("vit", (48, 48, 1), {"stem": "conv", "patch_size": 6}, "power-of-2 patch_size"),
@@ -200,3 +202,26 @@ def test_mobilenetv2_bn_momentum_sets_every_batchnorm_and_survives_saving(tmp_pa
     assert momenta(keras.saving.load_model(tmp_path / "m.keras")) == {0.99}
     with pytest.raises(ValueError, match="bn_momentum must be in"):
         zoo.build("mobilenetv2", "emo3", (48, 48, 1), alpha=0.35, bn_momentum=1.0)
+
+
+@pytest.mark.parametrize("name", APPLICATIONS)
+def test_input_scale_resizes_inside_the_model_to_a_finer_last_grid(name, tmp_path):
+    """48x48 faces at input_scale 1.5 reach the backbone as 72x72 (bilinear, as
+    tf.image.resize) and end on a 3x3 grid instead of 2x2; the model still takes 48x48."""
+    import tensorflow as tf
+
+    from emolens.explain._layers import resolve_layer
+
+    keras.utils.set_random_seed(0)
+    plain = zoo.build(name, "emo3", (48, 48, 1), **SMALL.get(name, {}))
+    model = zoo.build(name, "emo3", (48, 48, 1), input_scale=1.5, **SMALL.get(name, {}))
+    assert model.input_shape == (None, 48, 48, 1)
+    images = _images((48, 48, 1), n=2)
+    np.testing.assert_allclose(
+        model.get_layer("upscale")(images), tf.image.resize(images, (72, 72)), atol=1e-6
+    )
+    grid = {m: m.get_layer(resolve_layer(m, None).split("/")[0]) for m in (plain, model)}
+    assert grid[plain].output.shape[1:3] == (2, 2) and grid[model].output.shape[1:3] == (3, 3)
+    model.save(tmp_path / "m.keras")
+    reloaded = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
+    np.testing.assert_allclose(_probs(reloaded, images), _probs(model, images), atol=1e-6)
