@@ -57,12 +57,31 @@ class TrainBatches(keras.utils.PyDataset):
         self._shuffle()
 
 
+_clock = time.perf_counter  # --time-limit's clock (a test replaces it)
+
+
 class _Checkpoint(keras.callbacks.Callback):
     """Per-epoch atomic checkpoint + state; best weights by val accuracy; early stopping."""
 
-    def __init__(self, out: Path, base: keras.Model, state: dict, patience: int):
+    def __init__(
+        self,
+        out: Path,
+        base: keras.Model,
+        state: dict,
+        patience: int,
+        time_limit: float | None = None,
+    ):
         super().__init__()
         self.out, self.base, self.state, self.patience = out, base, state, patience
+        self.time_limit, self.started = time_limit, _clock()
+        self.epoch_started = self.started
+
+    def _no_time_for_another_epoch(self) -> bool:
+        """True when one more epoch as long as the slowest so far would end past the limit."""
+        now = _clock()
+        self.slowest = max(getattr(self, "slowest", 0.0), now - self.epoch_started)
+        self.epoch_started = now
+        return self.time_limit is not None and now - self.started + self.slowest > self.time_limit
 
     def on_epoch_end(self, epoch, logs=None):
         logs = {k: float(v) for k, v in (logs or {}).items()}
@@ -91,6 +110,8 @@ class _Checkpoint(keras.callbacks.Callback):
         if state["wait"] >= self.patience:
             state["stopped_early"] = True
             self.model.stop_training = True
+        elif self._no_time_for_another_epoch():
+            self.model.stop_training = True  # not finished: rerunning continues the schedule
 
 
 def _seed_generators(model: keras.Model) -> dict[str, keras.random.SeedGenerator]:
@@ -420,9 +441,21 @@ def train(cfg: TrainConfig, verbose: int | str = "auto") -> dict:
             shuffle=False,  # TrainBatches shuffles per epoch from the seed; Keras would reorder the
             # batches with Python's global `random`, whose state a resumed process does not have
             verbose=verbose,
-            callbacks=[_Checkpoint(out, base, state, cfg.patience)],
+            callbacks=[_Checkpoint(out, base, state, cfg.patience, cfg.time_limit)],
         )
     return _finish(cfg, out, base, state, full, val_rows)
+
+
+def _cut_note(cfg: TrainConfig, state: dict) -> str:
+    """' of a N-epoch schedule, cut by ...' when the run stopped before its last epoch."""
+    last_epoch = min(cfg.epochs, cfg.stop_epoch or cfg.epochs)
+    if state["epoch"] >= cfg.epochs or state.get("stopped_early"):
+        return ""
+    if state["epoch"] >= last_epoch:
+        return f" of a {cfg.epochs}-epoch schedule, cut by --stop-epoch"
+    if cfg.time_limit:
+        return f" of a {cfg.epochs}-epoch schedule, cut by --time-limit {cfg.time_limit:g}s"
+    return f" of a {cfg.epochs}-epoch schedule, stopped"
 
 
 def _finish(cfg: TrainConfig, out: Path, base, state: dict, full, val_rows) -> dict:
@@ -456,7 +489,9 @@ def _finish(cfg: TrainConfig, out: Path, base, state: dict, full, val_rows) -> d
         f"(seed {cfg.seed}): {len(full) - len(val_rows)} train / {len(val_rows)} val"
         + (f"; subset of {cfg.limit}" if cfg.limit else ""),
         "test_split": cfg.test_split,
-        "training": f"{state['epoch']} epochs (best {state['best_epoch']}), batch "
+        "training": f"{state['epoch']} epochs (best {state['best_epoch']})"
+        + _cut_note(cfg, state)
+        + ", batch "
         f"{cfg.batch_size}, AdamW lr {cfg.lr} cosine, label smoothing "
         f"{cfg.label_smoothing}, mix {cfg.mix}, augment {cfg.augment}, class "
         f"weights {cfg.class_weights}, TTA flip {cfg.tta}"
@@ -474,6 +509,7 @@ def _finish(cfg: TrainConfig, out: Path, base, state: dict, full, val_rows) -> d
         "notes": test_note,
     }
     write_card(out / cfg.model_name, card)
-    state["done"] = True
+    last_epoch = min(cfg.epochs, cfg.stop_epoch or cfg.epochs)
+    state["done"] = state["epoch"] >= last_epoch or bool(state.get("stopped_early"))
     _write_state(out, state)
     return card

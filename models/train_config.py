@@ -22,6 +22,7 @@ class TrainConfig:
     name: str | None = None
     epochs: int = 60
     stop_epoch: int | None = None
+    time_limit: float | None = None
     batch_size: int = 64
     lr: float = 2e-3
     weight_decay: float = 1e-4

@@ -57,6 +57,15 @@ def add_parser(subparsers) -> None:
         default=None,
         help="stop after this epoch; the learning-rate schedule still spans --epochs",
     )
+    p.add_argument(
+        "--time-limit",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="stop when one more epoch (as long as the slowest so far) would end past this "
+        "many seconds of training in this process, then write the model and card; rerunning "
+        "continues the schedule (for a lent GPU's fixed lease)",
+    )
     p.add_argument("--test-split", default=d.test_split)
     p.add_argument("--arch-kwargs", default=None, help="JSON, e.g. '{\"width\": 32}'")
 

@@ -128,6 +128,7 @@ def test_card_command_parses_back_to_the_same_config(trained):
         {"init": "runs/a b/x.keras", "freeze": True, "unfreeze_from": "block2_conv1_conv"},
         {"classes": "fer7", "data": None, "limit": None, "name": None, "weight_decay": 0.05},
         {"ferplus": 0.5, "label_smoothing": 0.0},
+        {"time_limit": 480.0, "stop_epoch": 30},
     ],
 )
 def test_command_round_trips_any_config(changes, tmp_path):
@@ -187,6 +188,25 @@ def _spy_on_build(monkeypatch) -> dict:
 
     monkeypatch.setattr(train_module, "_build", spy)
     return seen
+
+
+def test_time_limit_stops_before_an_epoch_that_would_not_fit_and_a_rerun_continues(
+    tmp_path, monkeypatch
+):
+    ticks = iter(range(0, 10_000, 10))  # every epoch takes 10 s on this clock
+    monkeypatch.setattr(train_module, "_clock", lambda: float(next(ticks)))
+    cfg = _config(tmp_path / "cut", epochs=4, time_limit=25)
+    card = train(cfg, verbose=0)  # after epoch 2: 20 s + 10 s would pass 25 s
+    state = json.loads((_out(cfg) / "state.json").read_text())
+    assert state["epoch"] == 2 and not state["done"]
+    assert card["training"].startswith("2 epochs (best ")
+    assert "of a 4-epoch schedule, cut by --time-limit 25s, batch 32" in card["training"]
+    assert (_out(cfg) / "tiny.keras").stat().st_size == card["size_bytes"]
+    assert "--time-limit 25" in card["command"]
+    card = train(replace(cfg, time_limit=None), verbose=0)  # continues the same schedule
+    assert [entry["epoch"] for entry in card["history"]] == [1, 2, 3, 4]
+    assert card["training"].startswith("4 epochs (best ") and "cut" not in card["training"]
+    assert json.loads((_out(cfg) / "state.json").read_text())["done"]
 
 
 def test_transfer_with_freeze_trains_only_the_new_head(trained, tmp_path, monkeypatch):
