@@ -205,7 +205,7 @@ def test_time_limit_stops_before_an_epoch_that_would_not_fit_and_a_rerun_continu
     assert "--time-limit 25" in card["command"]
     card = train(replace(cfg, time_limit=None), verbose=0)  # continues the same schedule
     assert [entry["epoch"] for entry in card["history"]] == [1, 2, 3, 4]
-    assert card["training"].startswith("4 epochs (best ") and "cut" not in card["training"]
+    assert card["training"].startswith("4 epochs (best ") and "cut by" not in card["training"]
     assert json.loads((_out(cfg) / "state.json").read_text())["done"]
 
 

@@ -1,0 +1,57 @@
+"""Re-pack the FER2013 npz files small enough to travel to a lent GPU machine (run here).
+
+Usage: python models/gpu/pack_data.py DATA_DIR OUT.tar.xz [--classes emo3|fer7]
+
+Keeps what `emolens train` reads (x, y, orig_index, ferplus_votes) of the chosen classes'
+rows, as uncompressed npz inside one xz tar: ~31 MB for emo3, ~57 MB for fer7 (the shared
+npz files are 69 MB). The file is written whole (temp file, then rename). Never commit it:
+the data may not be redistributed (../shared/data/README.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import lzma
+import os
+import tarfile
+from pathlib import Path
+
+import numpy as np
+
+KEYS = ("x", "y", "orig_index", "ferplus_votes")
+FER7_OF = {"emo3": (0, 3, 4), "fer7": tuple(range(7))}  # FER2013 labels kept
+
+
+def pack(data: Path, out: Path, classes: str = "fer7") -> dict[str, int]:
+    """Write `out`; returns {split file: rows kept}."""
+    if classes not in FER7_OF:
+        raise ValueError(f"classes must be emo3 or fer7; got {classes!r}.")
+    kept = {}
+    tmp = out.with_name(f".{out.name}.tmp")
+    with lzma.open(tmp, "wb", preset=6) as xz, tarfile.open(fileobj=xz, mode="w") as tar:
+        for name in ("train.npz", "publictest.npz"):
+            path = data / "fer2013" / name
+            if not path.is_file():
+                raise FileNotFoundError(f"{path} not found: pass the folder holding fer2013/.")
+            with np.load(path, allow_pickle=False) as npz:
+                rows = np.isin(npz["y"], FER7_OF[classes])
+                arrays = {k: npz[k][rows] for k in KEYS if k in npz.files}
+            buffer = io.BytesIO()
+            np.savez(buffer, **arrays)
+            info = tarfile.TarInfo(f"fer2013/{name}")
+            info.size = buffer.tell()
+            buffer.seek(0)
+            tar.addfile(info, buffer)
+            kept[name] = int(rows.sum())
+    os.replace(tmp, out)
+    return kept
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data", type=Path)
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--classes", default="fer7", choices=sorted(FER7_OF))
+    args = parser.parse_args()
+    print(pack(args.data, args.out, args.classes), f"{args.out.stat().st_size / 1e6:.1f} MB")

@@ -1,0 +1,108 @@
+"""The GPU-lease kit (models/gpu/) rehearsed without a GPU: pack_data keeps exactly what
+`emolens train` loads, and lease.sh trains its schedule on Keras's JAX backend and leaves one
+tar per run (model, card, state, log) and its log in $OUT."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from emolens.explain.data import load_dataset
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _pack_data():
+    spec = importlib.util.spec_from_file_location("pack_data", ROOT / "models/gpu/pack_data.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _fake_fer2013(root: Path) -> None:
+    rng = np.random.default_rng(0)
+    (root / "fer2013").mkdir(parents=True)
+    for name, n in (("train.npz", 70), ("publictest.npz", 21)):
+        np.savez_compressed(
+            root / "fer2013" / name,
+            x=rng.integers(0, 256, (n, 48, 48), dtype=np.uint8),
+            y=np.arange(n) % 7,
+            orig_index=np.where(np.arange(n) == 3, -1, np.arange(n)),
+            ferplus_votes=rng.integers(0, 10, (n, 10)).astype(np.int16),
+            paths=np.array([f"p{i}.png" for i in range(n)]),
+        )
+
+
+@pytest.mark.parametrize("classes", ["emo3", "fer7"])
+def test_pack_data_keeps_what_training_loads(tmp_path, classes):
+    _fake_fer2013(tmp_path / "data")
+    kept = _pack_data().pack(tmp_path / "data", tmp_path / "d.tar.xz", classes)
+    assert kept == (
+        {"train.npz": 30, "publictest.npz": 9}
+        if classes == "emo3"
+        else {"train.npz": 70, "publictest.npz": 21}
+    )
+    with tarfile.open(tmp_path / "d.tar.xz") as tar:
+        tar.extractall(tmp_path / "unpacked", filter="data")
+    assert not list(tmp_path.glob(".*.tmp"))
+    for split in ("train", "publictest"):
+        a = load_dataset(tmp_path / "data", split, "emo3")
+        b = load_dataset(tmp_path / "unpacked", split, "emo3")
+        np.testing.assert_array_equal(a.images, b.images)
+        np.testing.assert_array_equal(a.labels, b.labels)
+        np.testing.assert_array_equal(a.extras["ferplus_votes"], b.extras["ferplus_votes"])
+
+
+def test_pack_data_names_a_missing_folder(tmp_path):
+    with pytest.raises(FileNotFoundError, match="pass the folder holding fer2013/"):
+        _pack_data().pack(tmp_path, tmp_path / "d.tar.xz")
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("jax") is None, reason="jax is not installed (pip install .[dev])"
+)
+def test_lease_trains_the_schedule_and_packs_one_tar_per_run(tmp_path):
+    schedule = tmp_path / "schedule.sh"
+    schedule.write_text(
+        "run tiny --arch lenet --classes emo3 --epochs 2 --limit 160 --batch-size 32\n"
+        "run skipped --arch lenet --classes emo3 --epochs 2 --limit 160\n"
+    )
+    env = {
+        **os.environ,
+        "PY": sys.executable,
+        "SCHEDULE": str(schedule),
+        "DATA": "synthetic",
+        "WHEELS": str(tmp_path / "no-wheels"),  # this Python's own packages
+        "OUT": str(tmp_path / "out"),
+        "WORK": str(tmp_path / "work"),
+    }
+    proc = subprocess.run(
+        ["bash", "models/gpu/lease.sh", "400", "tiny"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    out = tmp_path / "out"
+    assert sorted(p.name for p in out.iterdir()) == ["lease.log", "tiny.tar"]  # names pick runs
+    log = (out / "lease.log").read_text()
+    assert "tiny exit 0: tiny: accuracy" in log and "done in" in log
+    with tarfile.open(out / "tiny.tar") as tar:
+        names = set(tar.getnames())
+        assert names == {
+            "tiny.log",
+            *(f"tiny/{f}" for f in ("tiny.keras", "tiny.json", "tiny.md", "state.json")),
+        }
+        card = json.load(tar.extractfile("tiny/tiny.json"))
+    assert card["backend"] == "jax" and "--time-limit" in card["command"]
+    assert card["training"].startswith("2 epochs (best ") and "cut by" not in card["training"]
