@@ -11,9 +11,10 @@ its JAX backend (a GPU machine without TensorFlow), and `import emolens.explain`
 
 from __future__ import annotations
 
-import importlib
-import sys
-import types
+# Underscored: `emolens.explain.types` (a submodule) would rebind a plain `types` here.
+import importlib as _importlib
+import sys as _sys
+import types as _types
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # what the names are, for type checkers and editors
@@ -113,7 +114,7 @@ _METHOD_NAMES = (
 )
 
 
-class _Explain(types.ModuleType):
+class _Explain(_types.ModuleType):
     """This package's module type: a submodule binds its public function, not itself.
 
     Importing explain/compare.py (overlay.py, feature_maps.py, layer_summary.py) sets
@@ -121,22 +122,22 @@ class _Explain(types.ModuleType):
     """
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if isinstance(value, types.ModuleType) and value.__name__ == _MODULE_OF.get(name):
+        if isinstance(value, _types.ModuleType) and value.__name__ == _MODULE_OF.get(name):
             value = getattr(value, name)
         super().__setattr__(name, value)
 
 
-sys.modules[__name__].__class__ = _Explain
+_sys.modules[__name__].__class__ = _Explain
 
 
 def __getattr__(name: str) -> Any:
     """Load a public name's module on first use and keep the name here (PEP 562)."""
     if name == "metrics":
-        value = importlib.import_module("emolens.explain.metrics")
+        value = _importlib.import_module("emolens.explain.metrics")
     elif name == "METHODS":
         value = {method: __getattr__(method) for method in _METHOD_NAMES}
     elif name in _MODULE_OF:
-        value = getattr(importlib.import_module(_MODULE_OF[name]), name)
+        value = getattr(_importlib.import_module(_MODULE_OF[name]), name)
     else:
         raise AttributeError(f"module 'emolens.explain' has no attribute {name!r}")
     globals()[name] = value

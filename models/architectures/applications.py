@@ -13,11 +13,16 @@ from keras import layers
 from emolens.models.architectures._common import classifier_head, model_input, to_rgb
 
 
-def _min_size(input_shape, minimum: int = 32) -> None:
+def _min_size(input_shape, minimum: int = 32, scale: float = 1.0) -> None:
     if min(input_shape[:2]) < minimum:
+        fix = (
+            f"Use a larger input_scale (got {scale:g})"
+            if scale != 1.0
+            else "Resize the faces, set input_scale,"
+        )
         raise ValueError(
             f"keras.applications backbones need images of at least {minimum}x{minimum}; "
-            f"got {input_shape[:2]}. Resize the faces or pick 'vgg' or 'lenet'."
+            f"got {input_shape[:2]}. {fix} or pick 'vgg' or 'lenet'."
         )
 
 
@@ -30,7 +35,7 @@ def _scaled(images, input_shape, input_scale: float):
     if not input_scale > 0:
         raise ValueError(f"input_scale must be > 0; got {input_scale}. Use 1.0 for no resizing.")
     size = tuple(round(side * input_scale) for side in input_shape[:2])
-    _min_size(size)
+    _min_size(size, scale=input_scale)
     if size == tuple(input_shape[:2]):
         return images, size
     return layers.Resizing(*size, interpolation="bilinear", name="upscale")(images), size

@@ -7,6 +7,10 @@ set -euo pipefail
 cd "$(git rev-parse --show-toplevel)"
 git reset -q -- models/weights
 sed -i '\#^/models/weights/$#d' .git/info/exclude 2>/dev/null || true
+if [ -f .gpu/INDEX_OUT ]; then # the commit guard that prepare.sh installed
+  [ "$(cat .gpu/INDEX_OUT)" != hook ] || rm -f "$(git rev-parse --git-path hooks)/pre-commit"
+  rm -f .gpu/INDEX_OUT
+fi
 git status --short models/weights | grep . && echo "models/weights differs from HEAD: check it"
 [ $# -ge 1 ] || exit 0
 mkdir -p runs/gpu
@@ -15,8 +19,9 @@ for t in "$1"/*.tar; do
   [ -e "$t" ] || continue
   tar -xf "$t" -C runs/gpu
 done
-for card in runs/gpu/*/*.json; do
-  [ -e "$card" ] || continue
+for run in runs/gpu/*/; do
+  card=$run$(basename "$run").json # a run cut before its first epoch has only state.json
+  [ -e "$card" ] || { echo "$(basename "$run"): no model (see runs/gpu/$(basename "$run").log)"; continue; }
   python3 - "$card" <<'PY'
 import json, sys
 c = json.load(open(sys.argv[1]))

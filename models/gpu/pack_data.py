@@ -29,13 +29,23 @@ def pack(data: Path, out: Path, classes: str = "fer7") -> dict[str, int]:
         raise ValueError(f"classes must be emo3 or fer7; got {classes!r}.")
     kept = {}
     tmp = out.with_name(f".{out.name}.tmp")
+    try:
+        _write(data, tmp, FER7_OF[classes], kept)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    os.replace(tmp, out)
+    return kept
+
+
+def _write(data: Path, tmp: Path, labels: tuple[int, ...], kept: dict[str, int]) -> None:
     with lzma.open(tmp, "wb", preset=6) as xz, tarfile.open(fileobj=xz, mode="w") as tar:
         for name in ("train.npz", "publictest.npz"):
             path = data / "fer2013" / name
             if not path.is_file():
                 raise FileNotFoundError(f"{path} not found: pass the folder holding fer2013/.")
             with np.load(path, allow_pickle=False) as npz:
-                rows = np.isin(npz["y"], FER7_OF[classes])
+                rows = np.isin(npz["y"], labels)
                 arrays = {k: npz[k][rows] for k in KEYS if k in npz.files}
             buffer = io.BytesIO()
             np.savez(buffer, **arrays)
@@ -44,8 +54,6 @@ def pack(data: Path, out: Path, classes: str = "fer7") -> dict[str, int]:
             buffer.seek(0)
             tar.addfile(info, buffer)
             kept[name] = int(rows.sum())
-    os.replace(tmp, out)
-    return kept
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 # and --time-limit): the schedules that the accuracy targets need and this CPU cannot give.
 # All run at once, one JAX process each. The first lease (2026-11, 5 runs at once) trained
 # 27 VGG epochs in its 15 minutes; with 3 runs each should get further, and --time-limit cuts
-# any that does not finish (its card says where), so a cut run still comes back whole.
+# any that does not finish (its card says where): a cut run comes back as its best epoch.
 CNN=(--batch-size 128 --lr 3e-3 --patience 200)
 
 # emo3 CNN (target 85%): the default VGG's recipe, one long cosine, lighter CutMix from the start

@@ -53,17 +53,19 @@ def test_pack_data_keeps_what_training_loads(tmp_path, classes):
     with tarfile.open(tmp_path / "d.tar.xz") as tar:
         tar.extractall(tmp_path / "unpacked", filter="data")
     assert not list(tmp_path.glob(".*.tmp"))
-    for split in ("train", "publictest"):
-        a = load_dataset(tmp_path / "data", split, "emo3")
-        b = load_dataset(tmp_path / "unpacked", split, "emo3")
+    for split in ("train", "publictest"):  # as `emolens train` loads them (--clean)
+        a = load_dataset(tmp_path / "data", split, classes, clean=True)
+        b = load_dataset(tmp_path / "unpacked", split, classes, clean=True)
+        assert len(b) == kept[f"{split}.npz"] - 1  # the orig_index -1 row is dropped
         np.testing.assert_array_equal(a.images, b.images)
         np.testing.assert_array_equal(a.labels, b.labels)
         np.testing.assert_array_equal(a.extras["ferplus_votes"], b.extras["ferplus_votes"])
 
 
-def test_pack_data_names_a_missing_folder(tmp_path):
+def test_pack_data_names_a_missing_folder_and_leaves_no_temp_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="pass the folder holding fer2013/"):
         _pack_data().pack(tmp_path, tmp_path / "d.tar.xz")
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.skipif(
@@ -84,6 +86,16 @@ def test_lease_trains_the_schedule_and_packs_one_tar_per_run(tmp_path):
         "OUT": str(tmp_path / "out"),
         "WORK": str(tmp_path / "work"),
     }
+    misspelt = subprocess.run(
+        ["bash", "models/gpu/lease.sh", "400", "tinny"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )  # exits at once (a bare `wait` would hang on the log's tee for the whole lease)
+    assert misspelt.returncode == 2, misspelt.stdout[-2000:]
+    assert "no run started: the names asked for (tinny) are not in the schedule" in misspelt.stdout
     proc = subprocess.run(
         ["bash", "models/gpu/lease.sh", "400", "tiny"],
         cwd=ROOT,

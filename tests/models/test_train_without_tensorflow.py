@@ -23,10 +23,11 @@ sys.meta_path.insert(0, Refuse())
 """
 
 
-def _run(code: str, backend: str, *args: str) -> subprocess.CompletedProcess:
+def _run(code: str, backend: str, *args: str, refuse: bool = True) -> subprocess.CompletedProcess:
     env = {**os.environ, "KERAS_BACKEND": backend, "PYTHONPATH": os.getcwd()}
     return subprocess.run(
-        [sys.executable, "-c", NO_TENSORFLOW + code, *args],
+        [sys.executable, "-W", "error::ImportWarning", "-c"]
+        + [(NO_TENSORFLOW if refuse else "import sys\n") + code, *args],
         capture_output=True,
         text=True,
         env=env,
@@ -46,6 +47,21 @@ def test_explain_and_the_training_modules_import_without_tensorflow():
     assert "('angry', 'happy', 'sad')" in proc.stdout
     proc = _run("import emolens.explain\nemolens.explain.grad_cam\n", "numpy")
     assert "refused by the test" in proc.stderr  # the explainers do need TensorFlow
+
+
+def test_explain_loads_no_tensorflow_where_it_is_installed_and_binds_its_names():
+    code = (
+        "import emolens.explain, emolens.explain.data, emolens.models.train, emolens.cli\n"
+        "assert 'tensorflow' not in sys.modules, 'a light import loaded TensorFlow'\n"
+        "import emolens.explain.types, emolens.explain.faces, emolens.explain.compare\n"
+        "assert emolens.explain.faces.__name__ == 'emolens.explain.faces'\n"
+        "assert emolens.explain.compare.__name__ == 'compare'  # the function, not the module\n"
+        "assert emolens.explain.types.__name__ == 'emolens.explain.types'\n"
+        "assert len(emolens.explain.METHODS) == 18 and 'grad_cam' in dir(emolens.explain)\n"
+        "print('ok')\n"
+    )
+    proc = _run(code, "numpy", refuse=False)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-2000:]
 
 
 @pytest.mark.skipif(
