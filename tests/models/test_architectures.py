@@ -140,7 +140,7 @@ def test_vit_hybrid_stem_has_the_asked_widths_and_depth():
         ("lenet", (48, 48, 1, 1), {}, r"input_shape must be \(H, W, C\)"),
         ("mobilenetv2", (24, 24, 1), {}, "at least 32x32; got \\(24, 24\\)"),
         ("efficientnetb0", (16, 48, 3), {}, "at least 32x32"),
-        ("mobilenetv2", (48, 48, 1), {"input_scale": 0.5}, "got \\(24, 24\\). Use a larger input_s"),
+        ("mobilenetv2", (48, 48, 1), {"input_scale": 0.5}, r"\(24, 24\)\. Use a larger input_s"),
         ("efficientnetb0", (48, 48, 1), {"input_scale": 0}, "input_scale must be > 0; got 0"),
         ("vit", (50, 50, 1), {"patch_size": 4}, "50x50 is not a multiple of patch_size=4"),
         ("vit", (48, 48, 1), {"dim": 10, "heads": 4}, "dim=10 must be divisible by heads=4"),
