@@ -86,24 +86,21 @@ def test_lease_trains_the_schedule_and_packs_one_tar_per_run(tmp_path):
         "OUT": str(tmp_path / "out"),
         "WORK": str(tmp_path / "work"),
     }
-    misspelt = subprocess.run(
-        ["bash", "models/gpu/lease.sh", "400", "tinny"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )  # exits at once (a bare `wait` would hang on the log's tee for the whole lease)
+
+    def lease(name: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            ["bash", "models/gpu/lease.sh", "400", name],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+
+    misspelt = lease("tinny")  # exits at once: a bare `wait` would hang on the log's tee
     assert misspelt.returncode == 2, misspelt.stdout[-2000:]
     assert "no run started: the names asked for (tinny) are not in the schedule" in misspelt.stdout
-    proc = subprocess.run(
-        ["bash", "models/gpu/lease.sh", "400", "tiny"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    proc = lease("tiny")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     out = tmp_path / "out"
     assert sorted(p.name for p in out.iterdir()) == ["lease.log", "tiny.tar"]  # names pick runs
