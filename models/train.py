@@ -74,12 +74,12 @@ class _Checkpoint(keras.callbacks.Callback):
         super().__init__()
         self.out, self.base, self.state, self.patience = out, base, state, patience
         self.time_limit, self.started = time_limit, _clock()
-        self.epoch_started = self.started
+        self.epoch_started, self.slowest = self.started, 0.0
 
     def _no_time_for_another_epoch(self) -> bool:
         """True when one more epoch as long as the slowest so far would end past the limit."""
         now = _clock()
-        self.slowest = max(getattr(self, "slowest", 0.0), now - self.epoch_started)
+        self.slowest = max(self.slowest, now - self.epoch_started)
         self.epoch_started = now
         return self.time_limit is not None and now - self.started + self.slowest > self.time_limit
 
@@ -381,7 +381,7 @@ def train(cfg: TrainConfig, verbose: int | str = "auto") -> dict:
     state_path = out / "state.json"
     state = json.loads(state_path.read_text()) if state_path.is_file() else None
     _promote_checkpoint(out, state)
-    last_epoch = min(cfg.epochs, cfg.stop_epoch or cfg.epochs)  # schedule spans cfg.epochs
+    last_epoch = cfg.last_epoch  # the schedule spans cfg.epochs
     finished = state is not None and (
         state["epoch"] >= last_epoch or state.get("stopped_early")
     )  # a run trained up to its last epoch, or stopped early; a larger --epochs continues it
@@ -448,10 +448,9 @@ def train(cfg: TrainConfig, verbose: int | str = "auto") -> dict:
 
 def _cut_note(cfg: TrainConfig, state: dict) -> str:
     """' of a N-epoch schedule, cut by ...' when the run stopped before its last epoch."""
-    last_epoch = min(cfg.epochs, cfg.stop_epoch or cfg.epochs)
     if state["epoch"] >= cfg.epochs or state.get("stopped_early"):
         return ""
-    if state["epoch"] >= last_epoch:
+    if state["epoch"] >= cfg.last_epoch:
         return f" of a {cfg.epochs}-epoch schedule, cut by --stop-epoch"
     if cfg.time_limit:
         return f" of a {cfg.epochs}-epoch schedule, cut by --time-limit {cfg.time_limit:g}s"
@@ -509,7 +508,6 @@ def _finish(cfg: TrainConfig, out: Path, base, state: dict, full, val_rows) -> d
         "notes": test_note,
     }
     write_card(out / cfg.model_name, card)
-    last_epoch = min(cfg.epochs, cfg.stop_epoch or cfg.epochs)
-    state["done"] = state["epoch"] >= last_epoch or bool(state.get("stopped_early"))
+    state["done"] = state["epoch"] >= cfg.last_epoch or bool(state.get("stopped_early"))
     _write_state(out, state)
     return card

@@ -48,6 +48,11 @@ class TrainConfig:
     arch_kwargs: dict = field(default_factory=dict)
 
     @property
+    def last_epoch(self) -> int:
+        """The epoch this run stops after: --stop-epoch, else --epochs (the schedule's span)."""
+        return min(self.epochs, self.stop_epoch or self.epochs)
+
+    @property
     def model_name(self) -> str:
         """File stem of the trained model: `--name`, else `<arch>_<classes>`."""
         return self.name or f"{self.arch}_{self.classes}"
