@@ -10,7 +10,7 @@
 # --time-limit counts training epochs; loading, the final evaluation and packing share the
 # last 90 s, and a run still going a minute past the limit is killed (exit 124, no model).
 # Usage: bash models/gpu/lease.sh [BUDGET_S=540] [NAME ...]   (names pick runs; default all)
-# PY (python3), SCHEDULE (models/gpu/schedule.sh), DATA (unpack .gpu/fer2013.tar.xz) and WHEELS
+# PY (python3), SCHEDULE (models/gpu/schedule.sh), DATA (unpack .gpu/fer2013-*.tar.xz) and WHEELS
 # (.gpu/wheels; none: use the installed packages) can be set to rehearse it without a GPU.
 set -u
 BUDGET=${1:-540}
