@@ -83,22 +83,54 @@ def build_mobilenetv2(
     return keras.Model(images, classifier_head(x, num_classes, 0.3), name="mobilenetv2")
 
 
+def _efficientnet_backbone(size, weights, width: float) -> keras.Model:
+    """EfficientNetB0's backbone for (H, W) `size`, channels scaled by `width` (1.0: Keras's B0)."""
+    if not width > 0:
+        raise ValueError(
+            f"width must be > 0; got {width}. Use 1.0 for EfficientNetB0 as published."
+        )
+    if width == 1.0:
+        return keras.applications.EfficientNetB0(
+            input_shape=size + (3,), include_top=False, weights=weights
+        )
+    if weights is not None:
+        raise ValueError(
+            f"Pretrained weights ({weights!r}) exist only for width 1.0; got width={width}. "
+            "Use width=1.0 with them, or weights=None to train a narrower net from scratch."
+        )
+    # keras.applications exports only the fixed B0-B7 builders; their common builder takes the
+    # width coefficient (channels rounded to multiples of 8, as B0-B7 are). Keras is pinned.
+    from keras.src.applications.efficientnet import EfficientNet
+
+    return EfficientNet(
+        width,
+        1.0,
+        224,
+        0.2,
+        name="efficientnetb0",
+        include_top=False,
+        weights=None,
+        input_shape=size + (3,),
+    )
+
+
 def build_efficientnetb0(
     input_shape=(48, 48, 1),
     num_classes: int = 3,
     weights: str | None = None,
     input_scale: float = 1.0,
+    width: float = 1.0,
 ) -> keras.Model:
     """EfficientNetB0 (Tan & Le 2019) backbone + GAP + logits + softmax; ~4.1M params.
 
     `input_scale` resizes the faces inside the model first, as for `build_mobilenetv2`.
+    `width` scales every layer's channels as EfficientNet's width coefficient does (B0 is
+    1.0; 0.5 has 1.1M backbone parameters), depth unchanged.
     """
     images = model_input(input_shape)
     resized, size = _scaled(images, input_shape, input_scale)
     rgb = to_rgb(resized)
     scaled = layers.Rescaling(255.0, name="to_0_255")(rgb)  # the backbone normalises itself
-    backbone = keras.applications.EfficientNetB0(
-        input_shape=size + (3,), include_top=False, weights=weights
-    )
+    backbone = _efficientnet_backbone(size, weights, width)
     x = layers.GlobalAveragePooling2D(name="gap")(backbone(scaled))
     return keras.Model(images, classifier_head(x, num_classes, 0.3), name="efficientnetb0")

@@ -142,6 +142,13 @@ def test_vit_hybrid_stem_has_the_asked_widths_and_depth():
         ("efficientnetb0", (16, 48, 3), {}, "at least 32x32"),
         ("mobilenetv2", (48, 48, 1), {"input_scale": 0.5}, r"\(24, 24\)\. Use a larger input_s"),
         ("efficientnetb0", (48, 48, 1), {"input_scale": 0}, "input_scale must be > 0; got 0"),
+        ("efficientnetb0", (48, 48, 1), {"width": 0}, "width must be > 0; got 0"),
+        (
+            "efficientnetb0",
+            (48, 48, 1),
+            {"width": 0.5, "weights": "imagenet"},
+            r"exist only for width 1\.0; got width=0\.5\. .*weights=None",
+        ),
         ("vit", (50, 50, 1), {"patch_size": 4}, "50x50 is not a multiple of patch_size=4"),
         ("vit", (48, 48, 1), {"dim": 10, "heads": 4}, "dim=10 must be divisible by heads=4"),
         ("vit", (48, 48, 1), {"stem": "conv", "patch_size": 6}, "power-of-2 patch_size"),
@@ -202,6 +209,41 @@ def test_mobilenetv2_bn_momentum_sets_every_batchnorm_and_survives_saving(tmp_pa
     assert momenta(keras.saving.load_model(tmp_path / "m.keras")) == {0.99}
     with pytest.raises(ValueError, match="bn_momentum must be in"):
         zoo.build("mobilenetv2", "emo3", (48, 48, 1), alpha=0.35, bn_momentum=1.0)
+
+
+def test_efficientnetb0_width_scales_every_conv_to_multiples_of_8_and_round_trips(tmp_path):
+    """width 0.5 halves each stage's channels, rounded to a multiple of 8 as EfficientNet's
+    width coefficient does (24 -> 16; expansion convs then multiply the rounded width by the
+    block's ratio); the depth (same layer names) is B0's; width 1.0 is
+    keras.applications.EfficientNetB0 itself."""
+
+    def convs(model):
+        backbone = model.get_layer("efficientnetb0")
+        return {
+            layer.name: layer.filters
+            for layer in backbone.layers
+            if type(layer) is keras.layers.Conv2D and "_se_" not in layer.name
+        }
+
+    full = zoo.build("efficientnetb0", "emo3", (48, 48, 1))
+    reference = keras.applications.EfficientNetB0(
+        input_shape=(48, 48, 3), include_top=False, weights=None
+    )
+    assert full.get_layer("efficientnetb0").count_params() == reference.count_params()
+    keras.utils.set_random_seed(0)
+    half = zoo.build("efficientnetb0", "emo3", (48, 48, 1), width=0.5)
+    full_convs, half_convs = convs(full), convs(half)
+    assert half_convs.keys() == full_convs.keys() and len(half_convs) > 30
+    for name, filters in full_convs.items():
+        assert half_convs[name] % 8 == 0 and half_convs[name] < filters, name
+        if "expand" not in name:
+            assert abs(half_convs[name] - filters / 2) <= 4, name
+    assert half_convs["stem_conv"] == 16 and half_convs["top_conv"] == 640
+    assert half.count_params() < full.count_params() / 3
+    images = _images((48, 48, 1), n=2)
+    half.save(tmp_path / "m.keras")
+    reloaded = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
+    np.testing.assert_allclose(_probs(reloaded, images), _probs(half, images), atol=1e-6)
 
 
 @pytest.mark.parametrize("name", APPLICATIONS)
