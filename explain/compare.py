@@ -10,10 +10,10 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 from scipy import stats
 
 from emolens.explain._batch import as_images
+from emolens.explain._notebook_figure import NotebookFigure as Figure
 from emolens.explain.types import Images, Targets
 
 

@@ -8,10 +8,10 @@ from collections.abc import Sequence
 import keras
 import numpy as np
 import tensorflow as tf
-from matplotlib.figure import Figure
 
 from emolens.explain._batch import as_images, batches
 from emolens.explain._layers import _walk, find_layer, is_attention_layer, outputs_model
+from emolens.explain._notebook_figure import NotebookFigure as Figure
 
 _CONVS = (
     keras.layers.Conv2D,

@@ -6,9 +6,9 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 from matplotlib.colors import Colormap
-from matplotlib.figure import Figure
 
 from emolens.explain._maps import resize_maps
+from emolens.explain._notebook_figure import NotebookFigure as Figure
 from emolens.explain.overlay import _rgb_images, overlay
 from emolens.explain.types import Images, Maps
 

@@ -41,3 +41,24 @@ def test_plot_contours_draws_the_levels():
     assert len(figure.axes[0].collections) >= 1
     with pytest.raises(ValueError, match=r"one map \(h, w\); got \(8, 8, 1\) and \(1, 8, 8\)"):
         plot_contours(_images(1)[0], _maps(1))
+
+
+def test_figures_show_as_png_in_a_notebook_without_matplotlib_inline():
+    """Jupyter shows a bare Figure as the text "<Figure size ...>" unless %matplotlib inline
+    ran; emolens's figures carry their own PNG, so IPython's display formatter draws them."""
+    from IPython.core.formatters import DisplayFormatter
+
+    from emolens.explain.feature_maps import plot_feature_maps
+
+    acts = {"conv": np.random.default_rng(0).random((2, 6, 6, 4), dtype=np.float32)}
+    figures = {
+        "plot_grid": plot_grid(_images(), {"a": _maps()}),
+        "plot_contours": plot_contours(_images(1)[0], _maps(1)[0]),
+        "plot_feature_maps": plot_feature_maps(acts, k=2),
+    }
+    plain = Figure()
+    plain.add_subplot()
+    assert "image/png" not in DisplayFormatter().format(plain)[0]  # what users saw before
+    for name, figure in figures.items():
+        shown, _ = DisplayFormatter().format(figure)
+        assert shown["image/png"][:8] == b"\x89PNG\r\n\x1a\n", name
