@@ -16,7 +16,7 @@ class NotebookFigure(Figure):
     """
 
     def _repr_png_(self) -> bytes:
-        """PNG bytes of the figure at its own size and dpi, for IPython's display."""
-        buffer = io.BytesIO()
-        self.savefig(buffer, format="png", bbox_inches="tight")
-        return buffer.getvalue()
+        """PNG bytes of the figure at its dpi, cropped to its content, for IPython's display."""
+        with io.BytesIO() as buffer:
+            self.savefig(buffer, format="png", bbox_inches="tight")
+            return buffer.getvalue()

@@ -6,6 +6,7 @@ epoch (atomically), resumes after interruption, stops early, and writes a model 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
@@ -229,6 +230,11 @@ def teacher_probs(teachers: str, images: np.ndarray, classes) -> np.ndarray:
     """
     total = np.zeros((len(images), len(classes)), dtype=np.float64)
     names = [name.strip() for name in teachers.split(",") if name.strip()]
+    if not names:
+        raise ValueError(
+            f"--teacher {teachers!r} names no model. Give MODEL[,MODEL...]: bundled names or "
+            ".keras files."
+        )
     for name in names:
         model = zoo.load(name)
         known = list(getattr(model, "class_names", ()) or ())
@@ -247,11 +253,18 @@ def teacher_probs(teachers: str, images: np.ndarray, classes) -> np.ndarray:
 def _cached_teacher_probs(out: Path, cfg: TrainConfig, images: np.ndarray, classes) -> np.ndarray:
     """`teacher_probs` of the training images, kept in `out`/teacher_probs.npz for resuming.
 
-    A cache made for other teachers, classes or images is recomputed; the file is written
-    whole or not at all.
+    A cache made for other teachers (names, or the contents of their model files and cards),
+    classes or images is recomputed; the file is written whole or not at all.
     """
     path = out / "teacher_probs.npz"
-    key = json.dumps([cfg.teacher, list(classes), len(images), float(images[::97].sum())])
+    contents = []
+    for name in (name.strip() for name in cfg.teacher.split(",") if name.strip()):
+        files = [zoo._resolve(name), zoo.card_path(zoo._resolve(name))]
+        digest = hashlib.sha256(b"".join(f.read_bytes() for f in files if f.is_file()))
+        contents.append(digest.hexdigest())
+    key = json.dumps(
+        [cfg.teacher, contents, list(classes), len(images), float(images[::97].sum())]
+    )
     if path.is_file():
         with np.load(path) as cached:
             if str(cached["key"]) == key:
@@ -268,7 +281,7 @@ def _distilled(
     """`targets` blended with the teachers' probabilities by `cfg.distill` (offline distillation).
 
     Raises:
-        ValueError: `distill` is outside [0, 1], or set without `teacher` (or the reverse).
+        ValueError: `distill` is outside (0, 1], or set without `teacher` (or the reverse).
     """
     if not cfg.distill and not cfg.teacher:
         return targets
@@ -492,9 +505,15 @@ def _finish(cfg: TrainConfig, out: Path, base, state: dict, full, val_rows) -> d
         + _cut_note(cfg, state)
         + ", batch "
         f"{cfg.batch_size}, AdamW lr {cfg.lr} cosine, label smoothing "
-        f"{cfg.label_smoothing}, mix {cfg.mix}, augment {cfg.augment}, class "
-        f"weights {cfg.class_weights}, TTA flip {cfg.tta}"
-        + (f", targets blended with FERPlus votes (weight {cfg.ferplus})" if cfg.ferplus else ""),
+        f"{cfg.label_smoothing}, mix {cfg.mix}"
+        + (f" on {cfg.mix_prob:.0%} of batches" if cfg.mix != "none" else "")
+        + f", augment {cfg.augment}, class weights {cfg.class_weights}, TTA flip {cfg.tta}"
+        + (f", targets blended with FERPlus votes (weight {cfg.ferplus})" if cfg.ferplus else "")
+        + (
+            f", targets blended with {cfg.teacher}'s flip-TTA probabilities (weight {cfg.distill})"
+            if cfg.teacher
+            else ""
+        ),
         "validation": validation,
         "test": test,
         "params": int(base.count_params()),

@@ -93,10 +93,11 @@ def _efficientnet_backbone(size, weights, width: float) -> keras.Model:
         return keras.applications.EfficientNetB0(
             input_shape=size + (3,), include_top=False, weights=weights
         )
-    if weights is not None:
+    if weights == "imagenet":
         raise ValueError(
-            f"Pretrained weights ({weights!r}) exist only for width 1.0; got width={width}. "
-            "Use width=1.0 with them, or weights=None to train a narrower net from scratch."
+            f"ImageNet weights exist only for width 1.0; got width={width}. Use width=1.0 with "
+            "them, or weights=None to train a narrower net from scratch (or a weights file "
+            "saved from a net of this width)."
         )
     # keras.applications exports only the fixed B0-B7 builders; their common builder takes the
     # width coefficient (channels rounded to multiples of 8, as B0-B7 are). Keras is pinned.
@@ -109,7 +110,7 @@ def _efficientnet_backbone(size, weights, width: float) -> keras.Model:
         0.2,
         name="efficientnetb0",
         include_top=False,
-        weights=None,
+        weights=weights,
         input_shape=size + (3,),
     )
 
@@ -130,7 +131,9 @@ def build_efficientnetb0(
     images = model_input(input_shape)
     resized, size = _scaled(images, input_shape, input_scale)
     rgb = to_rgb(resized)
-    scaled = layers.Rescaling(255.0, name="to_0_255")(rgb)  # the backbone normalises itself
+    # The backbone divides by 255 and, with ImageNet weights, normalises by their mean and std
+    # (without them its Normalization layer is the identity: the stem sees [0, 1]).
+    scaled = layers.Rescaling(255.0, name="to_0_255")(rgb)
     backbone = _efficientnet_backbone(size, weights, width)
     x = layers.GlobalAveragePooling2D(name="gap")(backbone(scaled))
     return keras.Model(images, classifier_head(x, num_classes, 0.3), name="efficientnetb0")

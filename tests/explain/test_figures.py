@@ -48,6 +48,9 @@ def test_figures_show_as_png_in_a_notebook_without_matplotlib_inline():
     ran; emolens's figures carry their own PNG, so IPython's display formatter draws them."""
     from IPython.core.formatters import DisplayFormatter
 
+    import pandas as pd
+
+    from emolens.explain.compare import Comparison, plot_comparison
     from emolens.explain.feature_maps import plot_feature_maps
 
     acts = {"conv": np.random.default_rng(0).random((2, 6, 6, 4), dtype=np.float32)}
@@ -55,6 +58,14 @@ def test_figures_show_as_png_in_a_notebook_without_matplotlib_inline():
         "plot_grid": plot_grid(_images(), {"a": _maps()}),
         "plot_contours": plot_contours(_images(1)[0], _maps(1)[0]),
         "plot_feature_maps": plot_feature_maps(acts, k=2),
+        "plot_comparison": plot_comparison(
+            Comparison(
+                _images(),
+                {"m/a": _maps(), "m/b": _maps(seed=2)},
+                pd.DataFrame({"a": ["m/a"], "b": ["m/b"], "spearman": [0.5], "iou": [0.2]}),
+                0.1,
+            )
+        ),
     }
     plain = Figure()
     plain.add_subplot()

@@ -147,7 +147,7 @@ def test_vit_hybrid_stem_has_the_asked_widths_and_depth():
             "efficientnetb0",
             (48, 48, 1),
             {"width": 0.5, "weights": "imagenet"},
-            r"exist only for width 1\.0; got width=0\.5\. .*weights=None",
+            r"ImageNet weights exist only for width 1\.0; got width=0\.5\. .*weights=None",
         ),
         ("vit", (50, 50, 1), {"patch_size": 4}, "50x50 is not a multiple of patch_size=4"),
         ("vit", (48, 48, 1), {"dim": 10, "heads": 4}, "dim=10 must be divisible by heads=4"),
@@ -214,8 +214,9 @@ def test_mobilenetv2_bn_momentum_sets_every_batchnorm_and_survives_saving(tmp_pa
 def test_efficientnetb0_width_scales_every_conv_to_multiples_of_8_and_round_trips(tmp_path):
     """width 0.5 halves each stage's channels, rounded to a multiple of 8 as EfficientNet's
     width coefficient does (24 -> 16; expansion convs then multiply the rounded width by the
-    block's ratio); the depth (same layer names) is B0's; width 1.0 is
-    keras.applications.EfficientNetB0 itself."""
+    block's ratio); the depth (same layer names) is B0's; the common builder this width
+    goes through is keras.applications.EfficientNetB0 at width 1 (a width a hair above 1.0
+    rounds every layer to B0's channels); a weights file saved at width 0.5 loads back."""
 
     def convs(model):
         backbone = model.get_layer("efficientnetb0")
@@ -229,7 +230,9 @@ def test_efficientnetb0_width_scales_every_conv_to_multiples_of_8_and_round_trip
     reference = keras.applications.EfficientNetB0(
         input_shape=(48, 48, 3), include_top=False, weights=None
     )
-    assert full.get_layer("efficientnetb0").count_params() == reference.count_params()
+    hair = zoo.build("efficientnetb0", "emo3", (48, 48, 1), width=1.0 + 1e-9)
+    assert hair.get_layer("efficientnetb0").count_params() == reference.count_params()
+    assert convs(hair) == convs(full)
     keras.utils.set_random_seed(0)
     half = zoo.build("efficientnetb0", "emo3", (48, 48, 1), width=0.5)
     full_convs, half_convs = convs(full), convs(half)
@@ -244,6 +247,15 @@ def test_efficientnetb0_width_scales_every_conv_to_multiples_of_8_and_round_trip
     half.save(tmp_path / "m.keras")
     reloaded = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
     np.testing.assert_allclose(_probs(reloaded, images), _probs(half, images), atol=1e-6)
+    half.get_layer("efficientnetb0").save_weights(tmp_path / "half.weights.h5")
+    keras.utils.set_random_seed(1)
+    again = zoo.build(
+        "efficientnetb0", "emo3", (48, 48, 1), width=0.5, weights=str(tmp_path / "half.weights.h5")
+    )
+    for mine, theirs in zip(
+        again.get_layer("efficientnetb0").weights, half.get_layer("efficientnetb0").weights
+    ):
+        np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
 
 
 @pytest.mark.parametrize("name", APPLICATIONS)

@@ -359,9 +359,14 @@ def test_distillation_targets_blend_the_teachers_flip_tta_probabilities(
 
     monkeypatch.setattr(zoo, "load", no_teacher)
     np.testing.assert_array_equal(_distilled(onehot, images, classes, distill, tmp_path), blended)
-    # ... but not when the teachers changed.
+    # ... but not when the teachers changed: other names, or the same file rewritten (here
+    # its card, which orders the classes).
     with pytest.raises(AssertionError, match="loaded again"):
         _distilled(onehot, images, classes, replace(distill, teacher=permuted), tmp_path)
+    card = Path(same).with_suffix(".json")
+    card.write_text(Path(permuted).with_suffix(".json").read_text())
+    with pytest.raises(AssertionError, match="loaded again"):
+        _distilled(onehot, images, classes, distill, tmp_path)
 
 
 def test_distillation_errors_say_what_to_do(trained, tmp_path):
@@ -371,9 +376,25 @@ def test_distillation_errors_say_what_to_do(trained, tmp_path):
     wrong = _teacher_copy(trained, tmp_path, ["angry", "happy", "fear"])
     with pytest.raises(ValueError, match=r"does not predict \['sad'\].*student's classes"):
         teacher_probs(wrong, images, ("angry", "happy", "sad"))
+    with pytest.raises(ValueError, match=r"--teacher ' , ' names no model\. Give MODEL"):
+        teacher_probs(" , ", images, ("angry", "happy", "sad"))
     with pytest.raises(ValueError, match="needs both --teacher .* and --distill W"):
         train(_config(tmp_path / "run", distill=0.5), verbose=0)
     assert not (tmp_path / "run" / "state.json").exists()
+
+
+def test_a_distilled_run_says_so_on_its_card(trained, tmp_path):
+    """The card's training line names the teacher, its weight and the CutMix share (before,
+    a distilled run's card read like a plain one)."""
+    teacher = _teacher_copy(trained, tmp_path / "teacher", ["angry", "happy", "sad"])
+    cfg = _config(tmp_path / "run", epochs=1, teacher=teacher, distill=0.3, mix="cutmix")
+    card = train(replace(cfg, mix_prob=0.25), verbose=0)
+    assert "mix cutmix on 25% of batches, augment False" in card["training"]
+    assert card["training"].endswith(
+        f", targets blended with {teacher}'s flip-TTA probabilities (weight 0.3)"
+    )
+    assert "mix none, augment" in trained[1]["training"]
+    assert "targets blended" not in trained[1]["training"]
 
 
 def test_distillation_flags_round_trip_through_the_card_command(tmp_path):
