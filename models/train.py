@@ -262,9 +262,7 @@ def _cached_teacher_probs(out: Path, cfg: TrainConfig, images: np.ndarray, class
         files = [zoo._resolve(name), zoo.card_path(zoo._resolve(name))]
         digest = hashlib.sha256(b"".join(f.read_bytes() for f in files if f.is_file()))
         contents.append(digest.hexdigest())
-    key = json.dumps(
-        [cfg.teacher, contents, list(classes), len(images), float(images[::97].sum())]
-    )
+    key = json.dumps([cfg.teacher, contents, list(classes), len(images), float(images[::97].sum())])
     if path.is_file():
         with np.load(path) as cached:
             if str(cached["key"]) == key:

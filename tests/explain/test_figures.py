@@ -46,9 +46,8 @@ def test_plot_contours_draws_the_levels():
 def test_figures_show_as_png_in_a_notebook_without_matplotlib_inline():
     """Jupyter shows a bare Figure as the text "<Figure size ...>" unless %matplotlib inline
     ran; emolens's figures carry their own PNG, so IPython's display formatter draws them."""
-    from IPython.core.formatters import DisplayFormatter
-
     import pandas as pd
+    from IPython.core.formatters import DisplayFormatter
 
     from emolens.explain.compare import Comparison, plot_comparison
     from emolens.explain.feature_maps import plot_feature_maps

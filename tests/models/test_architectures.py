@@ -252,9 +252,8 @@ def test_efficientnetb0_width_scales_every_conv_to_multiples_of_8_and_round_trip
     again = zoo.build(
         "efficientnetb0", "emo3", (48, 48, 1), width=0.5, weights=str(tmp_path / "half.weights.h5")
     )
-    for mine, theirs in zip(
-        again.get_layer("efficientnetb0").weights, half.get_layer("efficientnetb0").weights
-    ):
+    loaded, saved = (m.get_layer("efficientnetb0").weights for m in (again, half))
+    for mine, theirs in zip(loaded, saved, strict=True):
         np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
 
 
