@@ -102,14 +102,21 @@ def _acquire(store: Path, fcntl) -> int:
                 f"Another process is writing store {str(store)!r} ({_holder(record)}). "
                 "Wait for it to finish, or pass another --out."
             ) from None
+        except BaseException:
+            os.close(handle)
+            raise
         if not _same_file(handle, path):
             os.close(handle)
             continue
-        left = _read(handle)
-        if left:
-            _warn_taken_over(store, left)
-        os.ftruncate(handle, 0)
-        os.pwrite(handle, json.dumps(_record()).encode(), 0)
+        try:
+            left = _read(handle)
+            if left:
+                _warn_taken_over(store, left)
+            os.ftruncate(handle, 0)
+            os.pwrite(handle, json.dumps(_record()).encode(), 0)  # ENOSPC on a full disk
+        except BaseException:
+            _release(store, handle)  # else the open handle keeps the lock for this process
+            raise
         return handle
     raise ValueError(
         f"Could not lock store {str(store)!r}: other processes keep taking and removing its "
@@ -142,7 +149,13 @@ def store_lock(store: Path) -> Iterator[None]:
         yield
         return
     created = not store.exists()
-    handle = _acquire(store, fcntl)
+    try:
+        handle = _acquire(store, fcntl)
+    except BaseException:
+        if created:
+            with contextlib.suppress(OSError):
+                store.rmdir()
+        raise
     try:
         yield
     finally:

@@ -38,10 +38,17 @@ def test_trust_page_scores_the_face_in_focus_and_runs_the_benchmark(app_env):
     table = at.dataframe[1].value
     assert list(table["method"]) == ["grad_cam", "saliency"]
     chosen = {m: explain.METHODS[m] for m in ("grad_cam", "saliency")}
-    rows, _ = ground_truth_benchmark(
+    rows, summary = ground_truth_benchmark(
         models.load("mouth_emo3"), models.load("shortcut_emo3"), 12, methods=chosen, steps=8
     )
     np.testing.assert_allclose(table["part_mass"], [r["part_mass"] for r in rows], atol=1e-6)
+    # the chance levels are stated as areas, not listed among the accuracies
+    chance = f"A random map puts {summary['part_area']:.1%} of its mass on the mouth region"
+    assert any(chance in caption.value for caption in at.caption)
+    accuracies = at.dataframe[2].value["accuracy"]
+    assert set(accuracies.index) == {
+        f"{m}_model_on_{d}" for m in ("clean", "shortcut") for d in ("clean", "marked")
+    }
     assert (table["mark_mass_shortcut"] > table["mark_mass_clean"]).all()
     assert captions(at).count("shortcut_emo3 grad_cam") == 4
 

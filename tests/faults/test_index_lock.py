@@ -71,6 +71,31 @@ def test_an_error_in_the_first_shard_removes_everything_it_wrote(tmp_path, model
     assert _left(store) == []
 
 
+def test_a_lock_that_cannot_be_written_is_released_and_leaves_no_store(
+    tmp_path, model_file, monkeypatch
+):
+    """A full disk fails the lock's own write (ENOSPC): before, the open handle leaked, so the
+    process kept the flock (its next try at the store was refused) and the folder stayed."""
+    import errno
+
+    from emolens.explain.store import _lock
+
+    store = tmp_path / "store"
+    real_pwrite = os.pwrite
+
+    def full(handle, data, offset):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(_lock.os, "pwrite", full)
+    with pytest.raises(OSError, match="No space left"):
+        index(zoo.load(model_file), f"synthetic:{COUNT}", out=store, classes="emo3", shard_size=8)
+    assert not store.exists()
+    monkeypatch.setattr(_lock.os, "pwrite", real_pwrite)
+    # the same process tries again (a notebook, the dashboard): a leaked flock refused it
+    index(zoo.load(model_file), f"synthetic:{COUNT}", out=store, classes="emo3", shard_size=8)
+    assert len(open_store(store)) == COUNT and not (store / ".lock").exists()
+
+
 def test_ctrl_c_keeps_whole_shards_and_no_lock_and_the_rerun_finishes(
     tmp_path, model_file, monkeypatch
 ):
