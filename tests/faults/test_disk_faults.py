@@ -29,7 +29,9 @@ def small_disk(tmp_path):
     try:
         yield disk
     finally:
-        _mount(["umount", str(disk)])
+        if not _mount(["umount", str(disk)]):  # busy: a failed run left a file open on it
+            _mount(["umount", "--lazy", str(disk)])
+            pytest.fail(f"umount {disk} failed: a file on it is still open (a leaked handle)")
 
 
 def _files(folder: Path) -> dict[str, bytes]:
