@@ -88,14 +88,22 @@ def _filtered_stderr():
     """Descriptor 2 goes to a temporary file; on exit it is restored and non-noise replayed."""
     sys.stderr.flush()
     saved = os.dup(2)
-    with tempfile.TemporaryFile() as capture:
-        os.dup2(capture.fileno(), 2)
+    try:
+        capture = tempfile.TemporaryFile()
+    except BaseException:
+        os.close(saved)
+        raise
+    with capture:
         try:
+            os.dup2(capture.fileno(), 2)
             yield
         finally:
-            sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
+            try:
+                with contextlib.suppress(OSError):  # a full disk under the temp file
+                    sys.stderr.flush()
+            finally:
+                os.dup2(saved, 2)  # always: else every later error line would vanish
+                os.close(saved)
             capture.seek(0)
             kept = b"".join(line for line in capture if not is_noise(line))
             if kept:

@@ -70,8 +70,9 @@ def write_card(stem: str | os.PathLike, card: dict) -> tuple[Path, Path]:
     """Write `<stem>.json` and `<stem>.md`; returns both paths."""
     stem = Path(stem)
     json_path, md_path = stem.with_suffix(".json"), stem.with_suffix(".md")
-    atomic_write_text(json_path, json.dumps(card, indent=2) + "\n")
-    atomic_write_text(md_path, card_markdown(card))
+    text, markdown = json.dumps(card, indent=2) + "\n", card_markdown(card)  # both, then write
+    atomic_write_text(json_path, text)
+    atomic_write_text(md_path, markdown)
     return json_path, md_path
 
 

@@ -171,15 +171,16 @@ def _atomic_save(save, path: Path) -> None:
 def _promote_checkpoint(out: Path, state: dict | None) -> None:
     """Finish a checkpoint cut between state.json and its rename (see `_Checkpoint`).
 
-    Pending checkpoints of an epoch state.json never recorded, and temp files of a kill, go.
+    Pending checkpoints of an epoch state.json never recorded, and temp files of a kill
+    (`_atomic_save`'s .tmp-*, `atomic_file`'s .NAME.XXXX.tmp), go.
     """
     for path in out.glob("checkpoint.epoch*.keras"):
         if state is not None and path.name == f"checkpoint.epoch{state['epoch']}.keras":
             os.replace(path, out / "checkpoint.keras")
         else:
             path.unlink()
-    for path in out.glob(".tmp-*"):
-        path.unlink()
+    for path in [*out.glob(".tmp-*"), *out.glob(".*.tmp")]:
+        path.unlink(missing_ok=True)
 
 
 def _write_state(out: Path, state: dict) -> None:

@@ -120,6 +120,24 @@ def test_export_space_writes_a_tf_free_space_folder(capsys, tiny_model, tmp_path
     assert (space / "emolens_demo" / "runtime.py").read_text() == source.read_text()
 
 
+def test_a_space_that_fails_midway_keeps_the_earlier_one(tiny_model, tmp_path, monkeypatch):
+    """The graph and the texts are made before anything is written: a card that cannot be
+    rendered leaves the earlier Space as it was (before, a new model.onnx was already in)."""
+    from emolens.models.export import space as space_module
+
+    space = tmp_path / "space"
+    assert main(["export-space", str(space), "--model", str(tiny_model)]) == 0
+    before = {p: p.read_bytes() for p in space.rglob("*") if p.is_file()}
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("card could not be rendered")
+
+    monkeypatch.setattr(space_module, "_card_text", broken)
+    with pytest.raises(RuntimeError, match="could not be rendered"):
+        space_module.export_space(zoo.load(tiny_model), space, name="other")
+    assert {p: p.read_bytes() for p in space.rglob("*") if p.is_file()} == before
+
+
 @pytest.mark.slow
 def test_space_folder_runs_in_a_fresh_virtual_environment(tmp_path):
     """The Space's own requirements.txt, a new venv, `python app.py`, a call over HTTP."""

@@ -99,6 +99,30 @@ def test_filtered_stderr_drops_the_logs_and_replays_the_rest_in_order(capfd):
     assert capfd.readouterr().err == (LINES_TO_KEEP[0] + LINES_TO_KEEP[1]).decode()
 
 
+def test_filtered_stderr_restores_descriptor_2_when_the_last_flush_fails(monkeypatch):
+    """A full disk under the capture file fails the final flush: descriptor 2 must still come
+    back (before, it stayed on the deleted temp file and every later error line vanished)."""
+
+    class Failing:
+        failing = False
+
+        def write(self, text):
+            return len(text)
+
+        def flush(self):
+            if self.failing:
+                raise OSError(28, "No space left on device")
+
+    before, fds = os.fstat(2), len(os.listdir("/proc/self/fd"))
+    stderr = Failing()
+    monkeypatch.setattr(sys, "stderr", stderr)
+    with _filtered_stderr():
+        stderr.failing = True
+    after = os.fstat(2)
+    assert (after.st_dev, after.st_ino) == (before.st_dev, before.st_ino)
+    assert len(os.listdir("/proc/self/fd")) == fds  # the saved copy of descriptor 2 is closed
+
+
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
     keras.utils.set_random_seed(0)

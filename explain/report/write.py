@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import os
 import time
 from pathlib import Path
 
 import numpy as np
 
-from emolens.explain._atomic import atomic_file, atomic_write_text
+from emolens.explain._atomic import atomic_file
 from emolens.explain.report.html import render_html
 from emolens.explain.report.overlays import overlay_png
 from emolens.explain.report.pdf import write_pdf_to
@@ -48,9 +49,10 @@ def write_report(
 
     Files: `overlays/<face>_<method>.png` (png), `maps/<face>_<method>.npy` (save_maps; raw
     float32 (H, W) maps in [0, 1]), `report.html`, `report.pdf`, `results.json`,
-    `results.csv`. Each file is written under a temp name and renamed, so an existing report
-    is replaced whole and a killed run leaves no half file. The time taken is added to
-    `result.timing_ms["report"]`.
+    `results.csv`. The documents are rendered before the first file is written, and each file
+    is written under a temp name and renamed: a failure while rendering leaves an existing
+    report as it was, and no failure leaves a half file (a full disk midway can leave some
+    files new and others old). The time taken is added to `result.timing_ms["report"]`.
 
     Returns:
         format (and "maps") -> the paths written.
@@ -61,26 +63,30 @@ def write_report(
     started = time.perf_counter()
     formats = check_formats(formats)
     out = Path(out)
+    has_png = "png" in formats
+    renderers = {
+        "csv": ("results.csv", lambda: render_csv(result, has_png, save_maps).encode()),
+        "json": ("results.json", lambda: render_json(result, has_png, save_maps).encode()),
+        "html": ("report.html", lambda: render_html(result).encode()),
+        "pdf": ("report.pdf", lambda: _pdf_bytes(result)),
+    }
+    documents = {f: (name, render()) for f, (name, render) in renderers.items() if f in formats}
     out.mkdir(parents=True, exist_ok=True)
     written: dict[str, list[Path]] = {}
-    if "png" in formats or save_maps:
-        written.update(_per_face_files(result, out, "png" in formats, save_maps))
-    has_png = "png" in formats
-    if "csv" in formats:
-        atomic_write_text(out / "results.csv", render_csv(result, has_png, save_maps))
-        written["csv"] = [out / "results.csv"]
-    if "json" in formats:
-        atomic_write_text(out / "results.json", render_json(result, has_png, save_maps))
-        written["json"] = [out / "results.json"]
-    if "html" in formats:
-        atomic_write_text(out / "report.html", render_html(result))
-        written["html"] = [out / "report.html"]
-    if "pdf" in formats:
-        with atomic_file(out / "report.pdf", "wb") as file:
-            write_pdf_to(file, result)
-        written["pdf"] = [out / "report.pdf"]
+    if has_png or save_maps:
+        written.update(_per_face_files(result, out, has_png, save_maps))
+    for fmt, (name, data) in documents.items():
+        with atomic_file(out / name, "wb") as file:
+            file.write(data)
+        written[fmt] = [out / name]
     result.timing_ms["report"] = 1e3 * (time.perf_counter() - started)
     return written
+
+
+def _pdf_bytes(result: BatchResult) -> bytes:
+    with io.BytesIO() as buffer:
+        write_pdf_to(buffer, result)
+        return buffer.getvalue()
 
 
 def _per_face_files(result: BatchResult, out: Path, pngs: bool, maps: bool) -> dict:

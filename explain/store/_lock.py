@@ -105,7 +105,12 @@ def _acquire(store: Path, fcntl) -> int:
         except BaseException:
             os.close(handle)
             raise
-        if not _same_file(handle, path):
+        try:
+            ours = _same_file(handle, path)  # ESTALE/EIO on a shared filesystem, or Ctrl-C
+        except BaseException:
+            os.close(handle)  # not unlinked: the file may be another holder's by now
+            raise
+        if not ours:
             os.close(handle)
             continue
         try:

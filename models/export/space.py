@@ -103,7 +103,8 @@ def export_space(
     Files: app.py, emolens_demo/ (the TF-free runtime and Gradio UI of `emolens.demo`),
     model.onnx (`export_onnx(..., with_cam=True)`), requirements.txt (no TensorFlow),
     MODEL_CARD.md and README.md with the Space front-matter (title, sdk gradio, sdk_version,
-    app_file, license). Each file is written atomically; other files in `folder` are kept.
+    app_file, license). The graph and every text are made before the first file is written
+    (model.onnx last), and each file is written atomically; other files in `folder` are kept.
 
     Returns:
         The paths written.
@@ -112,9 +113,22 @@ def export_space(
         ValueError: the model cannot be exported with Grad-CAM (see `export_onnx`).
     """
     folder = Path(folder)
-    info = export_onnx(
-        model, folder / MODEL_FILE, with_cam=True, layer=layer, opset=opset, name=name
-    )
+    staged = folder / f".{MODEL_FILE}.{os.getpid()}.staged"
+    try:
+        info = export_onnx(model, staged, with_cam=True, layer=layer, opset=opset, name=name)
+        texts = _texts(model, name, info, card_md, license)
+        for relative, text in texts.items():
+            atomic_write_text(folder / relative, text)
+        os.replace(staged, folder / MODEL_FILE)
+    finally:
+        staged.unlink(missing_ok=True)
+    return [folder / MODEL_FILE, *(folder / relative for relative in texts)]
+
+
+def _texts(
+    model: keras.Model, name: str, info: ExportInfo, card_md: str | None, license: str
+) -> dict[str, str]:
+    """{relative path: text} of every file of the Space but model.onnx."""
     height, width, channels = (int(v) for v in model.inputs[0].shape[1:])
     title = f"emolens {name}"
     texts = {
@@ -139,6 +153,4 @@ def export_space(
     }
     for file in RUNTIME_FILES:
         texts[f"emolens_demo/{file}"] = resources.files("emolens.demo").joinpath(file).read_text()
-    for relative, text in texts.items():
-        atomic_write_text(folder / relative, text)
-    return [folder / MODEL_FILE, *(folder / relative for relative in texts)]
+    return texts

@@ -28,13 +28,13 @@ def pack(data: Path, out: Path, classes: str = "fer7") -> dict[str, int]:
     if classes not in FER7_OF:
         raise ValueError(f"classes must be emo3 or fer7; got {classes!r}.")
     kept = {}
-    tmp = out.with_name(f".{out.name}.tmp")
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     try:
         _write(data, tmp, FER7_OF[classes], kept)
+        os.replace(tmp, out)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    os.replace(tmp, out)
     return kept
 
 

@@ -71,26 +71,36 @@ def test_an_error_in_the_first_shard_removes_everything_it_wrote(tmp_path, model
     assert _left(store) == []
 
 
-def test_a_lock_that_cannot_be_written_is_released_and_leaves_no_store(
-    tmp_path, model_file, monkeypatch
+@pytest.mark.parametrize(
+    ("where", "error"),
+    [
+        ("os.pwrite", OSError(28, "No space left on device")),  # writing the holder record
+        ("_same_file", OSError(116, "Stale file handle")),  # NFS, after the flock
+    ],
+)
+def test_a_lock_that_fails_after_the_flock_is_released_and_leaves_no_store(
+    tmp_path, model_file, monkeypatch, where, error
 ):
-    """A full disk fails the lock's own write (ENOSPC): before, the open handle leaked, so the
-    process kept the flock (its next try at the store was refused) and the folder stayed."""
-    import errno
-
+    """A failure between taking the flock and returning the lock (a full disk, a stale NFS
+    handle): before, the open handle leaked, so the process kept the flock (its next try at
+    the store was refused as another process) and the folder stayed."""
     from emolens.explain.store import _lock
 
     store = tmp_path / "store"
-    real_pwrite = os.pwrite
 
-    def full(handle, data, offset):
-        raise OSError(errno.ENOSPC, "No space left on device")
+    def failing(*args):
+        raise error
 
-    monkeypatch.setattr(_lock.os, "pwrite", full)
-    with pytest.raises(OSError, match="No space left"):
-        index(zoo.load(model_file), f"synthetic:{COUNT}", out=store, classes="emo3", shard_size=8)
-    assert not store.exists()
-    monkeypatch.setattr(_lock.os, "pwrite", real_pwrite)
+    with monkeypatch.context() as patch:
+        patch.setattr(_lock.os if where == "os.pwrite" else _lock, where.split(".")[-1], failing)
+        with pytest.raises(OSError, match=error.strerror):
+            index(
+                zoo.load(model_file), f"synthetic:{COUNT}", out=store, classes="emo3", shard_size=8
+            )
+    if where == "os.pwrite":  # the file is known to be ours: removed with the new folder
+        assert not store.exists()
+    else:  # whose file it is cannot be checked: an empty .lock stays, its flock released
+        assert _left(store) == [".lock"] and not (store / ".lock").read_bytes()
     # the same process tries again (a notebook, the dashboard): a leaked flock refused it
     index(zoo.load(model_file), f"synthetic:{COUNT}", out=store, classes="emo3", shard_size=8)
     assert len(open_store(store)) == COUNT and not (store / ".lock").exists()

@@ -163,9 +163,11 @@ def test_killed_training_resumes_to_the_uninterrupted_run(tmp_path):
     assert _state(resumed)["epoch"] == 3
     assert list(resumed.glob(".tmp-*checkpoint.epoch4.keras"))  # the cut write, never read
     _assert_every_final_file_is_whole(resumed)
+    (resumed / ".state.json.k1ll3d.tmp").write_text('{"epoch": ')  # atomic_file's, cut
     _killed_run("mid_epoch", 3, resumed)  # early in epoch 4
     assert _state(resumed)["epoch"] == 3
     assert not list(resumed.glob(".tmp-*"))  # the rerun removed the cut write
+    assert not list(resumed.glob(".*.tmp"))
     _killed_run("before_card", 1, resumed)  # epochs 4-6 and tiny.keras, no card
     assert _state(resumed)["epoch"] == EPOCHS and not _state(resumed).get("done")
     assert not (resumed / "tiny.json").exists()

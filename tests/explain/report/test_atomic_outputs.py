@@ -48,3 +48,22 @@ def test_a_write_that_fails_midway_keeps_the_old_file(tmp_path, tiny_model, monk
         write_report(result, out, "pdf")
     assert (out / "report.pdf").read_bytes() == old
     assert _files(out) == ["report.pdf"]
+
+
+def test_a_render_that_fails_leaves_the_whole_old_report(tmp_path, tiny_model, monkeypatch):
+    """Every document is rendered before the first file is written: a PDF that cannot be
+    drawn leaves the earlier report as it was (before, its new PNGs, CSV, JSON and HTML were
+    already beside the old PDF)."""
+    copy_grace(tmp_path / "photos", "g1.jpg", "g2.jpg")
+    out = tmp_path / "out"
+    write_report(explain_files(tiny_model, [tmp_path / "photos"], ["grad_cam"]), out)
+    before = {name: (out / name).read_bytes() for name in _files(out)}
+
+    def broken(file, result):
+        raise RuntimeError("a page could not be drawn")
+
+    monkeypatch.setattr(write_module, "write_pdf_to", broken)
+    other = explain_files(tiny_model, [tmp_path / "photos" / "g2.jpg"], ["saliency"])
+    with pytest.raises(RuntimeError, match="could not be drawn"):
+        write_report(other, out)
+    assert {name: (out / name).read_bytes() for name in _files(out)} == before
