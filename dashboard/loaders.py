@@ -77,11 +77,17 @@ def model_info(name: str) -> dict:
     from emolens.explain.layers import spatial_layers, token_layers
 
     model = load_model(name)
+    shape = tuple(model.inputs[0].shape[1:])
+    if len(shape) != 3 or any(d is None for d in shape):
+        raise ValueError(
+            f"{name} takes inputs of shape {shape}; the dashboard needs a fixed (H, W, C) "
+            "input. Save the model with one, e.g. keras.Input(shape=(48, 48, 1))."
+        )
     blocks = default_layers(model)
     attention = _attention_layers(model)
     return {
         "classes": tuple(getattr(model, "class_names", ()) or ()),
-        "input_shape": tuple(int(d) for d in model.inputs[0].shape[1:]),
+        "input_shape": tuple(int(d) for d in shape),
         "cam_layers": list(dict.fromkeys([*spatial_layers(model), *token_layers(model)])),
         "conv_blocks": [layer for layer in blocks if layer not in attention],
         "attention_layers": attention,
@@ -366,9 +372,41 @@ def data_source() -> tuple[str, str, str]:
 
 
 def store_folder(model_name: str, source: str, split: str) -> Path:
-    """Where the dashboard keeps its own store of `model_name` on `source`/`split`."""
+    """Where the dashboard keeps its own store of `model_name` on `source`/`split`.
+
+    The name holds a digest of the model's file (and of --classes/--input-range for the
+    user's model): two files shown under one label (every run folder's checkpoint.keras), a
+    file retrained in place, or bundled weights changed by an upgrade each get a store of
+    their own, instead of the one indexed with other weights.
+    """
     slug = lambda text: re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_")[:60]  # noqa: E731
-    return read_settings().cache / f"{slug(model_name)}--{slug(source)}--{split}"
+    digest = _model_digest(model_name)
+    return read_settings().cache / f"{slug(model_name)}-{digest}--{slug(source)}--{split}"
+
+
+def _model_digest(name: str) -> str:
+    """10 hex digits of sha256 over the model file of `name` and how the dashboard loads it."""
+    from emolens.models import zoo
+
+    settings = read_settings()
+    if name == settings.user_model_label:
+        path, options = Path(settings.model), f"{settings.classes}|{settings.input_range}"
+    else:
+        path, options = zoo.model_path(name), ""
+    stat = path.stat()
+    return _file_digest(str(path), stat.st_mtime_ns, stat.st_size, options)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _file_digest(path: str, mtime_ns: int, size: int, options: str) -> str:
+    """sha256 of the file at `path` and `options` (mtime and size: the cache key only)."""
+    import hashlib
+
+    digest = hashlib.sha256(options.encode())
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:10]
 
 
 def store_stamp(path: str | Path) -> float:
@@ -393,11 +431,23 @@ def build_store(model_name: str, source: str, split: str, out: Path, progress) -
     """Index `source`/`split` with model `model_name` into `out` (Grad-CAM maps).
 
     Not cached: the page calls it once when the store is missing, with `progress(done, total)`.
+
+    Raises:
+        ValueError: the data is synthetic and the model has classes no synthetic face shows.
     """
+    from emolens.explain.data.synthetic import DRAWABLE
     from emolens.explain.store import index
 
+    model = load_model(model_name)
+    missing = [c for c in getattr(model, "class_names", ()) or () if c not in DRAWABLE]
+    if source == "synthetic" and missing:
+        raise ValueError(
+            f"FER2013 is not here, and the synthetic faces that stand in for it show no "
+            f"{', '.join(missing)}. Point --data (or EMOLENS_DATA) at a folder holding "
+            "fer2013/ (`emolens data download fer2013`), or pick an emo3 model."
+        )
     index(
-        load_model(model_name),
+        model,
         source,
         ["grad_cam"],
         out=out,
@@ -446,6 +496,20 @@ def store_metrics(path: str, stamp: float) -> dict:
         "recall": recall_score(truth, predicted, labels=labels, average=None, zero_division=0),
         "confusion": confusion_matrix(truth, predicted, labels=labels),
     }
+
+
+def disagreements(rows_a: pd.DataFrame, rows_b: pd.DataFrame, right: str | None) -> pd.DataFrame:
+    """Rows of `rows_a` (same faces as `rows_b`) where the two models predict different classes.
+
+    `right`: None keeps them all, "a" or "b" only those that model got right.
+    """
+    if right not in (None, "a", "b"):
+        raise ValueError(f"right must be None, 'a' or 'b'; got {right!r}.")
+    differ = rows_a[rows_a["predicted_class"] != rows_b["predicted_class"]]
+    if right is None:
+        return differ
+    winner = rows_a if right == "a" else rows_b
+    return differ[winner.loc[differ.index, "correct"].to_numpy()]
 
 
 @st.cache_data(max_entries=8, show_spinner="Projecting the embeddings ...")

@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from emolens.explain.store import Store
 
 FOCUS = "focus"
+MODEL_ERRORS = (ValueError, FileNotFoundError, TypeError, OSError)  # a model that cannot load
+OPENED = "opened"  # the face a gallery's "Explain this face" opened
+FROM_GALLERY = "Opened from a gallery"
 IMAGE_TYPES = ["jpg", "jpeg", "png", "bmp", "webp", "tif", "tiff", "pgm", "ppm"]
 
 
@@ -41,9 +44,27 @@ def model_picker(label: str = "Models", key: str = "models", multi: bool = True)
     return st.sidebar.multiselect(label, names, default=[default], key=key)
 
 
+def model_info_or_stop(name: str) -> dict:
+    """`loaders.model_info(name)`, or the reason it cannot load shown and the page stopped."""
+    try:
+        return loaders.model_info(name)
+    except MODEL_ERRORS as error:
+        st.error(f"Model {name!r} could not be loaded: {error}")
+        st.stop()
+
+
 def face_source() -> Face | None:
-    """A sample, an upload or a webcam photo; shows a message and returns None on bad input."""
-    kind = st.radio("Face", ["Sample", "Upload", "Webcam"], horizontal=True, key="source")
+    """A sample, an upload, a webcam photo or the face a gallery opened (None on bad input).
+
+    Bad input shows a message.
+    """
+    kinds = ["Sample", "Upload", "Webcam"]
+    opened = st.session_state.get(OPENED)
+    if opened is not None:
+        kinds.append(FROM_GALLERY)
+    kind = st.radio("Face", kinds, horizontal=True, key="source")
+    if kind == FROM_GALLERY:
+        return _focus(opened)
     if kind == "Sample":
         name = st.selectbox("Sample", loaders.sample_names(), key="sample")
         photo, detect = loaders.sample_photo(name)
@@ -73,9 +94,13 @@ def _focus(face: Face) -> Face:
     return face
 
 
-def set_focus(face: Face) -> None:
-    """Make `face` the face in focus (galleries call this for "Explain this face")."""
-    st.session_state[FOCUS] = face
+def open_face(face: Face) -> None:
+    """Make `face` the face in focus and the choice of "Explain a face" (a gallery's button).
+
+    Before, that page's face picker started on "Sample" and put the sample back in focus.
+    """
+    st.session_state[FOCUS] = st.session_state[OPENED] = face
+    st.session_state["source"] = FROM_GALLERY
 
 
 def focused_face() -> Face:
@@ -130,7 +155,11 @@ def store_for(model_name: str):
     if settings.store:
         return _given_store(settings.store, model_name)
     source, split, description = loaders.data_source()
-    path = loaders.store_folder(model_name, source, split)
+    try:
+        path = loaders.store_folder(model_name, source, split)
+    except (ValueError, OSError) as error:  # the user's model file is gone, for one
+        st.error(f"Could not find model {model_name}: {error}")
+        return None
     if not loaders.store_stamp(path):
         note = st.empty()
         note.info(
@@ -246,7 +275,7 @@ def gallery(store, ids, method: str, alpha: float, cmap: str, key: str, columns:
     chosen = left.selectbox("Open a face on Explain a face", ids, key=f"{key}open")
     if right.button("Explain this face", key=f"{key}go") and images is not None:
         photo = np.repeat(np.rint(images[chosen] * 255).astype(np.uint8), 3 // images.shape[-1], -1)
-        set_focus(Face(f"{store.manifest['data']['source']} #{chosen}", photo, False))
+        open_face(Face(f"{store.manifest['data']['source']} #{chosen}", photo, False))
         st.switch_page("views/explain_face.py")
 
 

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
         default_model,
         load,
         load_card,
+        model_path,
         register,
     )
 
@@ -33,6 +34,7 @@ __all__ = [
     "default_model",
     "load",
     "load_card",
+    "model_path",
     "register",
 ]
 

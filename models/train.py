@@ -260,7 +260,7 @@ def _cached_teacher_probs(out: Path, cfg: TrainConfig, images: np.ndarray, class
     path = out / "teacher_probs.npz"
     contents = []
     for name in (name.strip() for name in cfg.teacher.split(",") if name.strip()):
-        files = [zoo._resolve(name), zoo.card_path(zoo._resolve(name))]
+        files = [zoo.model_path(name), zoo.card_path(zoo.model_path(name))]
         digest = hashlib.sha256(b"".join(f.read_bytes() for f in files if f.is_file()))
         contents.append(digest.hexdigest())
     key = json.dumps([cfg.teacher, contents, list(classes), len(images), float(images[::97].sum())])

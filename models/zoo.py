@@ -104,6 +104,16 @@ def load_card(name_or_path: str | os.PathLike) -> dict | None:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
+def model_path(name_or_path: str | os.PathLike) -> Path:
+    """The file a bundled or registered name, or a path, refers to.
+
+    Raises:
+        ValueError: an unknown name (the message lists the bundled ones).
+        FileNotFoundError: a path that does not exist.
+    """
+    return _resolve(name_or_path)
+
+
 def _resolve(name_or_path: str | os.PathLike) -> Path:
     key = str(name_or_path)
     if key in _REGISTERED:

@@ -22,7 +22,7 @@ cnn = st.sidebar.selectbox(
     key="cnn",
 )
 alpha, cmap = widgets.overlay_controls("attention_")
-info = loaders.model_info(vit)
+info = widgets.model_info_or_stop(vit)
 if not info["attention_layers"]:
     st.info(f"{vit} has no attention layers; pick a ViT such as {VIT_DEFAULT}.")
     st.stop()
@@ -60,9 +60,15 @@ for column, (title, heatmaps) in zip(columns[1:], maps.items(), strict=True):
     )
 
 st.subheader(f"{cnn} (Grad-CAM) vs {vit} (rollout, relevance)")
-cnn_shape = loaders.model_info(cnn)["input_shape"]
-if cnn_shape != info["input_shape"]:
-    st.info(f"{cnn} takes {cnn_shape} inputs and {vit} {info['input_shape']}: pick another CNN.")
+cnn_info = widgets.model_info_or_stop(cnn)
+if cnn_info["input_shape"] != info["input_shape"]:
+    st.info(
+        f"{cnn} takes {cnn_info['input_shape']} inputs and {vit} {info['input_shape']}: pick "
+        "another CNN."
+    )
+    st.stop()
+if not cnn_info["cam_layers"]:
+    st.info(f"{cnn} has no layer with a spatial output for Grad-CAM: pick another CNN.")
     st.stop()
 comparison = loaders.compare_cnn_vit(cnn, vit, images)
 columns = st.columns(len(comparison.maps))

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from emolens.dashboard import charts, loaders, widgets
+from emolens.dashboard.settings import read_settings
 
 st.title("Compare models")
 names = loaders.model_names()
@@ -11,15 +12,29 @@ second = next((n for n in names if "vit" in n and n != first), names[-1])
 model_a = st.sidebar.selectbox("Model A", names, index=names.index(first), key="compare_a")
 model_b = st.sidebar.selectbox("Model B", names, index=names.index(second), key="compare_b")
 alpha, cmap = widgets.overlay_controls("compare_")
-stores = widgets.stores_or_stop([model_a, model_b])
-if len(stores) < 2:
+if model_a == model_b:
     st.info("Pick two different models in the sidebar.")
     st.stop()
+if read_settings().store:
+    st.info(
+        "The dashboard was started with --store, which holds one model's results: Compare "
+        "needs a store per model. Start it without --store to build one for each model."
+    )
+    st.stop()
+stores = widgets.stores_or_stop([model_a, model_b])
 store_a, store_b = stores[model_a], stores[model_b]
 if store_a.manifest["data"]["sha256"] != store_b.manifest["data"]["sha256"]:
+
+    def held(store) -> str:
+        """What a store was indexed on: source, split, classes and image shape."""
+        data = store.manifest["data"]
+        shape = "x".join(str(v) for v in data["image_shape"])
+        return f"{data['source']} {data['split']}, {'/'.join(data['classes'])}, {shape} images"
+
     st.error(
-        f"The two stores hold different data ({store_a.manifest['data']['source']} vs "
-        f"{store_b.manifest['data']['source']}): compare models indexed on the same data."
+        f"The two models were indexed on different faces ({model_a}: {held(store_a)}; "
+        f"{model_b}: {held(store_b)}). Compare two models with the same classes and input "
+        "size, e.g. two emo3 models."
     )
     st.stop()
 
@@ -36,14 +51,11 @@ for column, (name, store) in zip(columns, stores.items(), strict=True):
         )
 
 rows_a, rows_b = store_a.rows, store_b.rows
-disagree = rows_a[rows_a["predicted_class"] != rows_b["predicted_class"]]
+disagree = loaders.disagreements(rows_a, rows_b, None)
 st.subheader(f"They disagree on {len(disagree):,} of {len(rows_a):,} faces")
-which = st.radio(
-    "Show", ["all disagreements", f"{model_a} right", f"{model_b} right"], horizontal=True
-)
-if which != "all disagreements":
-    winner = rows_a if which.startswith(model_a) else rows_b
-    disagree = disagree[winner.loc[disagree.index, "correct"].to_numpy()]
+shows = {"all disagreements": None, f"{model_a} right": "a", f"{model_b} right": "b"}
+which = st.radio("Show", list(shows), horizontal=True)
+disagree = loaders.disagreements(rows_a, rows_b, shows[which])
 ids = disagree["id"].head(16).to_numpy()
 for name, store in stores.items():
     if not store.methods:

@@ -48,6 +48,12 @@ with right:
         st.info(f"Confusion cell: true **{cell['y']}**, predicted **{cell['x']}**.")
     order = st.radio("Sort", [MISTAKES, *SORTS], horizontal=True, key="dataset_sort")
 rows = store.filter(**filters)
+if order == MISTAKES and len(rows) and rows["correct"].all():
+    st.info(
+        f"All {len(rows):,} faces here are predicted right, and the sort *{MISTAKES}* shows "
+        "mistakes only: sorted by confidence instead."
+    )
+    order = "confidence, highest first"
 if order == MISTAKES:
     rows = rows[~rows["correct"]].sort_values("confidence", ascending=False)
 else:

@@ -7,7 +7,7 @@ from emolens.dashboard import charts, loaders, widgets
 from emolens.explain.report import render_html, render_pdf
 
 DEFAULT_METHODS = ["grad_cam", "grad_cam_pp", "layer_cam", "saliency"]
-MODEL_ERRORS = (ValueError, FileNotFoundError, TypeError, OSError)
+MODEL_ERRORS = widgets.MODEL_ERRORS
 
 st.title("Explain a face")
 names = widgets.model_picker()

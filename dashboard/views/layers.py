@@ -8,11 +8,7 @@ from emolens.dashboard import charts, loaders, widgets
 st.title("Layers")
 name = widgets.model_picker("Model", key="layers_model", multi=False)[0]
 alpha, cmap = widgets.overlay_controls("layers_")
-try:
-    info = loaders.model_info(name)
-except (ValueError, FileNotFoundError, OSError) as error:
-    st.error(f"Model {name!r} could not be loaded: {error}")
-    st.stop()
+info = widgets.model_info_or_stop(name)
 images = widgets.focused_face_input(name)
 
 table = loaders.layer_table(name)

@@ -84,12 +84,23 @@ model_name = widgets.model_picker("Model", key="trust_model", multi=False)[0]
 method = st.selectbox("Method", PIXEL_METHODS, key="trust_method")
 face = widgets.focused_face()
 try:
-    images = loaders.face_input(model_name, face.photo, face.detect)
-except ValueError as error:
-    st.error(f"{face.name}: {error}")
+    loaders.model_info(model_name)
+except widgets.MODEL_ERRORS as error:
+    st.error(f"Model {model_name!r} could not be loaded: {error}")
     images = None
+else:
+    try:
+        images = loaders.face_input(model_name, face.photo, face.detect)
+    except ValueError as error:
+        st.error(f"{face.name}: {error}")
+        images = None
+maps = None
 if images is not None:
-    maps = loaders.method_maps(model_name, method, images)
+    try:
+        maps = loaders.method_maps(model_name, method, images)
+    except ValueError as error:  # a CAM method on a model without a spatial layer
+        st.info(f"{method} cannot explain {model_name}: {error} Pick saliency or occlusion.")
+if maps is not None:
     left, right = st.columns(2)
     overlay = loaders.overlay_image(images[0], maps[0], 0.45, "jet")
     left.image(overlay, caption=f"{method} on {face.name}", width=240)

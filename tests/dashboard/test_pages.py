@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from emolens import explain, models
-from emolens.dashboard import loaders
+from emolens.dashboard import loaders, widgets
 from emolens.explain.layer_summary import summary_layers
 from emolens.explain.store import open_store
 from tests.dashboard.conftest import TINY, TINY2, captions, messages, new_app, page, plotly_specs
@@ -117,9 +117,32 @@ def test_dataset_filters_and_sorting(app_env):
         f"#{r.id} {r.true_class} → {r.predicted_class} ({r.confidence:.2f})"
         for r in rows.head(24).itertuples()
     ]
+    first = rows.iloc[0]
     at.button(key="dataset_go").click().run()  # open the first face on Explain a face
     assert not at.exception
     assert at.subheader[0].value.startswith(f"{models.default_model()}: ")
+    # the page explains that face (before, its picker put the sample face back in focus)
+    opened = f"synthetic #{first.id}"
+    assert at.radio(key="source").value == widgets.FROM_GALLERY
+    assert at.session_state[widgets.FOCUS].name == opened and opened in captions(at)
+    at = page(at, "views/explain_face.py")  # reruns keep it ...
+    assert at.session_state[widgets.FOCUS].name == opened
+    at.radio(key="source").set_value("Sample").run()  # ... until the user picks another
+    assert at.session_state[widgets.FOCUS].name != opened
+
+
+def test_right_answers_under_the_mistakes_sort_fall_back_to_confidence(app_env):
+    """ "Right" answers (or a diagonal cell) with the default sort, "most confident mistakes",
+    showed "0 faces" (that sort keeps mistakes only); now they are sorted by confidence."""
+    at = _on(new_app().run(), "views/dataset.py", "dataset_model")
+    at.selectbox(key="dataset_which").select("right").run()
+    assert not at.exception
+    right = _tiny_store().filter(correct=True).sort_values("confidence", ascending=False)
+    assert len(right) > 0
+    assert any("predicted right" in m and "sorted by confidence" in m for m in messages(at)["info"])
+    assert at.subheader[0].value == f"{len(right):,} faces; the first 24"
+    gallery = [c.split()[0] for c in captions(at) if c.startswith("#")]
+    assert gallery == [f"#{i}" for i in right["id"].head(24)]
 
 
 def test_embeddings_page_projects_every_stored_face(app_env):
@@ -182,6 +205,64 @@ def test_compare_page_counts_the_disagreements(app_env):
     rows_b = open_store(loaders.store_folder(TINY2, source, split)).rows
     disagree = int((rows_a["predicted_class"] != rows_b["predicted_class"]).sum())
     assert any(s.value == f"They disagree on {disagree:,} of 300 faces" for s in at.subheader)
+    at.radio[0].set_value(f"{TINY2} right").run()  # TINY is a prefix of TINY2's name
+    assert not at.exception
+    b_right = loaders.disagreements(rows_a, rows_b, "b")["id"].head(16)
+    shown = [c.split()[0] for c in captions(at) if c.startswith("#")]
+    assert shown == [f"#{i}" for i in b_right] * 2
+
+
+def test_each_model_file_gets_its_own_store_folder(app_env, monkeypatch, tmp_path):
+    """Every run folder's checkpoint.keras shows as "checkpoint.keras (yours)": they, a file
+    retrained in place, or other --classes must not share one store (before, the second
+    silently showed the first one's predictions)."""
+    import shutil
+
+    source, split, _ = loaders.data_source()
+    first, second = tmp_path / "a" / "checkpoint.keras", tmp_path / "b" / "checkpoint.keras"
+    for path, model in ((first, app_env["cnn"]), (second, app_env["dense"])):
+        path.parent.mkdir()
+        shutil.copy(model, path)
+
+    def folder(model, **env):
+        monkeypatch.setenv("EMOLENS_DASHBOARD_MODEL", str(model))
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        return loaders.store_folder("checkpoint.keras (yours)", source, split)
+
+    folders = [folder(first), folder(second)]
+    shutil.copy(models.zoo._resolve(TINY2), first)  # retrained in place
+    folders.append(folder(first))
+    folders.append(folder(first, EMOLENS_DASHBOARD_CLASSES="angry,happy,sad"))
+    assert len(set(folders)) == 4
+    assert folder(first) == folders[3]  # the same file and options: the same store
+    assert folder(second, EMOLENS_DASHBOARD_CLASSES="") == folders[1]
+    assert loaders.store_folder(TINY, source, split) == loaders.store_folder(TINY, source, split)
+
+
+def test_disagreements_keep_the_faces_the_chosen_model_got_right():
+    import pandas as pd
+
+    classes = ["angry", "happy", "sad", "happy"]
+    rows_a = pd.DataFrame({"id": range(4), "predicted_class": ["angry", "sad", "sad", "happy"]})
+    rows_b = pd.DataFrame({"id": range(4), "predicted_class": ["happy", "happy", "sad", "angry"]})
+    for rows in (rows_a, rows_b):
+        rows["correct"] = rows["predicted_class"] == classes
+    assert list(loaders.disagreements(rows_a, rows_b, None)["id"]) == [0, 1, 3]
+    assert list(loaders.disagreements(rows_a, rows_b, "a")["id"]) == [0, 3]
+    assert list(loaders.disagreements(rows_a, rows_b, "b")["id"]) == [1]
+    with pytest.raises(ValueError, match="right must be None, 'a' or 'b'; got 'c'"):
+        loaders.disagreements(rows_a, rows_b, "c")
+
+
+def test_compare_page_with_one_given_store_says_it_needs_one_per_model(app_env, monkeypatch):
+    """With --store both models would read the same store ("They disagree on 0 faces")."""
+    source, split, _ = loaders.data_source()
+    monkeypatch.setenv("EMOLENS_DASHBOARD_STORE", str(loaders.store_folder(TINY, source, split)))
+    at = page(new_app().run(), "views/compare.py")
+    assert not at.exception and not messages(at)["error"]
+    assert any("needs a store per model" in m for m in messages(at)["info"])
+    assert not [s for s in at.subheader if s.value.startswith("They disagree")]
 
 
 def test_a_missing_store_is_reported_and_other_pages_work(app_env, monkeypatch, tmp_path):
