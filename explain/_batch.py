@@ -112,12 +112,20 @@ def as_targets(
     if isinstance(targets, (int, np.integer)):
         indices = np.full((num_images,), int(targets), dtype=np.int32)
     else:
-        items = list(np.asarray(targets).reshape(-1))
-        if classes is not None:
-            items = [class_index(t, tuple(classes)) if isinstance(t, str) else t for t in items]
+        # item by item: np.asarray([0, "happy"]) would turn the 0 into the string "0"
+        items = list(targets) if isinstance(targets, (list, tuple)) else list(np.ravel(targets))
+        named = [t for t in items if isinstance(t, str)]
+        if named and classes is None:
+            raise ValueError(
+                f"Targets {named[:3]!r} are class names but the model has no class names. "
+                "Pass int indices, or set model.class_names = [...] (models.load does)."
+            )
+        items = [class_index(t, tuple(classes)) if isinstance(t, str) else t for t in items]
         indices = np.asarray(items)
         if not np.issubdtype(indices.dtype, np.integer):
-            raise ValueError(f"Targets must be ints or class names; got dtype {indices.dtype}.")
+            raise ValueError(
+                f"Targets must be ints or class names; got {targets!r} (dtype {indices.dtype})."
+            )
         indices = indices.astype(np.int32)
         if indices.shape != (num_images,):
             raise ValueError(

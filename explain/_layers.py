@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import warnings
 import weakref
 
@@ -174,15 +175,22 @@ def find_layer(model: keras.Model, layer: str) -> tuple[str, keras.layers.Layer]
     """Look up `layer` by plain or qualified ('outer/inner') name, nested models included.
 
     Raises:
-        ValueError: no such layer; the message lists the layers with spatial output.
+        ValueError: no such layer; the message gives the closest names (any kind of layer:
+            callers look up conv, token and attention layers alike).
     """
+    names = []
     for name, found, _ in _walk(model):
         if name == layer or found.name == layer:
             return name, found
-    raise ValueError(
-        f"Layer {layer!r} is not in model {model.name!r}. "
-        f"Layers with spatial output: {', '.join(spatial_layers(model)) or 'none'}."
-    )
+        names.append(name)
+    close = difflib.get_close_matches(str(layer), names, n=5, cutoff=0.5)
+    if close:
+        hint = f"Closest names: {', '.join(close)}."
+    elif len(names) <= 30:
+        hint = f"Its layers: {', '.join(names)}."
+    else:
+        hint = f"Its last layers: {', '.join(names[-12:])} (all: model.summary())."
+    raise ValueError(f"Layer {layer!r} is not in model {model.name!r}. {hint}")
 
 
 _RESOLVED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

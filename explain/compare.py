@@ -106,7 +106,8 @@ def compare(
         maps, are left out of the average).
 
     Raises:
-        ValueError: an unknown method or model name, fewer than one pair, bad `top_fraction`.
+        ValueError: an unknown method or model name, fewer than two maps (one pair), bad
+            `top_fraction`.
     """
     from emolens.explain import METHODS
 
@@ -117,6 +118,11 @@ def compare(
     for _, method in plan:
         if method not in METHODS:
             raise ValueError(f"Unknown method {method!r}. Known methods: {', '.join(METHODS)}.")
+    if len(plan) < 2:
+        raise ValueError(
+            f"compare needs at least two maps to compare; models {list(models)} with methods "
+            f"{methods!r} give {len(plan)}. Pass two models, or two methods."
+        )
     maps = {
         f"{model}/{method}": METHODS[method](models[model], images, targets, **options)
         for model, method in plan

@@ -30,6 +30,15 @@ _BLOCK_TAIL = (
 _NORMALIZE = ("per_channel", "per_layer")
 
 
+class FeatureMaps(dict):
+    """What `feature_maps` returns: {qualified layer name: float32 (N, ...)}, a plain dict.
+
+    `attention` names the layers that hold attention scores (N, heads, T, T), not maps.
+    """
+
+    attention: tuple[str, ...] = ()
+
+
 @tf.function(reduce_retracing=True)
 def _forward(sub_model, images):
     return sub_model(images, training=False)
@@ -105,8 +114,9 @@ def feature_maps(
         batch_size: images per forward pass.
 
     Returns:
-        {qualified layer name: float32 array (N, ...)}, in the order asked; conv layers give
-        (N, h, w, K), attention layers (N, heads, T, T) probabilities.
+        `FeatureMaps`, a dict {qualified layer name: float32 array (N, ...)} in the order
+        asked; conv layers give (N, h, w, K), attention layers (N, heads, T, T)
+        probabilities (their names in `.attention`).
 
     Raises:
         ValueError: `images` is not 4-D in [0, 1], or a layer is not in `model`.
@@ -119,10 +129,12 @@ def feature_maps(
         outputs = _forward(sub_model, tf.constant(images[part]))
         for chunk, acts in zip(chunks, outputs[: len(names)], strict=True):
             chunk.append(acts.numpy())
-    return {
-        name: np.concatenate(chunk).astype(np.float32, copy=False)
+    result = FeatureMaps(
+        (name, np.concatenate(chunk).astype(np.float32, copy=False))
         for name, chunk in zip(names, chunks, strict=True)
-    }
+    )
+    result.attention = tuple(n for n in names if is_attention_layer(find_layer(model, n)[1]))
+    return result
 
 
 def top_channels(acts: np.ndarray, k: int = 16, by: str = "mean") -> np.ndarray:
@@ -196,16 +208,25 @@ def plot_feature_maps(
         matplotlib Figure (not attached to pyplot); panel titles give the channel index.
 
     Raises:
-        ValueError: an array is not 4-D, `index` is out of range, or `normalize` is unknown.
+        ValueError: an array is not 4-D, one is an attention layer's scores, `index` is out
+            of range, or `normalize` is unknown.
     """
     if normalize not in _NORMALIZE:
         raise ValueError(f"normalize must be one of {_NORMALIZE}; got {normalize!r}.")
     layers = acts if isinstance(acts, dict) else {"feature maps": acts}
+    attention = [name for name in getattr(acts, "attention", ()) if name in layers]
+    if attention:
+        raise ValueError(
+            f"{', '.join(map(repr, attention))} hold attention scores (N, heads, T, T), not "
+            "feature maps. Plot them with explain.attention_map, or leave them out: "
+            "{k: v for k, v in acts.items() if k not in acts.attention}."
+        )
     for name, array in layers.items():
         if np.ndim(array) != 4:
             raise ValueError(
                 f"plot_feature_maps needs (N, h, w, K) arrays; {name!r} has shape "
-                f"{np.shape(array)}. For attention layers use explain.attention_map."
+                f"{np.shape(array)} (a token or dense layer has no spatial grid). Pick conv "
+                "layers: explain.feature_maps(model, images, layers=[...])."
             )
         if not -len(array) <= index < len(array):
             raise ValueError(f"index {index} is out of range for {len(array)} images.")

@@ -44,8 +44,9 @@ def multi_layer_cam(
         targets: None: each image's top class; int or class name: one for all; (N,) ints.
         layer: one extra layer to include (with `layers`), or the only one.
         batch_size: images per forward/backward pass.
-        layers: names of spatial layers to fuse. Default: the last layer of each of the
-            last three feature-grid sizes (plus `layer` when given).
+        layers: names of spatial layers to fuse (`layer`, when given, is added). Default:
+            `[layer]` when `layer` is given, else the last layer of each of the last three
+            feature-grid sizes.
         base: "layer_cam" (shallow layers stay sharp) or "grad_cam".
         fuse: "mean" or "max" of the per-layer maps.
 

@@ -57,7 +57,8 @@ def explain_files(
         classes: class names in output order. Default: `model.class_names`.
         detect: find faces in photos; False: each file is one pre-cropped face.
         all_faces: every face of a photo; False: the largest.
-        batch_size: faces per forward/backward pass.
+        batch_size: faces per forward/backward pass (faces are gathered from files into
+            groups of about this many, and every method and the prediction run at it).
         max_bytes: larger files are refused (one `FileError` each).
         max_pixels: photos with more pixels are refused before decoding.
         progress: draw a progress bar on stderr.
@@ -68,9 +69,12 @@ def explain_files(
         (missing, too large, corrupt, not an image, no face).
 
     Raises:
-        ValueError: unknown method or target, no class names, or a model input that is not
-            a square (S, S, 1 or 3) image. Problems of single files never raise.
+        ValueError: unknown method or target, no class names, `batch_size` < 1, or a model
+            input that is not a square (S, S, 1 or 3) image. Problems of single files never
+            raise.
     """
+    if int(batch_size) < 1:
+        raise ValueError(f"batch_size must be >= 1; got {batch_size}.")
     plan = make_plan(model, methods, layer, target, classes)
     options = _Options(detect, all_faces, max_bytes, max_pixels)
     files, missing = collect_paths(paths)
@@ -85,7 +89,7 @@ def explain_files(
             waiting += 1
             if len(pending) >= batch_size or index == len(files) - 1:
                 if pending:
-                    _explain_batch(plan, pending, result)
+                    _explain_batch(plan, pending, result, int(batch_size))
                 advance(waiting, len(pending))
                 pending, waiting = [], 0
     return result
@@ -203,13 +207,15 @@ def _faces(
     ]
 
 
-def _explain_batch(plan: Plan, faces: list[FaceResult], result: BatchResult) -> None:
-    """Predict and run every method on `faces` together; fill them in and append them."""
+def _explain_batch(
+    plan: Plan, faces: list[FaceResult], result: BatchResult, batch_size: int = 32
+) -> None:
+    """Predict and run every method on `faces`, `batch_size` at a time; fill them in."""
     from emolens.explain import METHODS
 
     images = np.stack([face.image for face in faces])  # (N, S, S, C)
     started = time.perf_counter()
-    probs = predict_probs(plan.model, images)  # (N, classes)
+    probs = predict_probs(plan.model, images, batch_size)  # (N, classes)
     _share(faces, "predict", 1e3 * (time.perf_counter() - started), result)
     targets = probs.argmax(axis=1) if plan.target is None else np.full(len(faces), plan.target)
     for face, face_probs, face_target in zip(faces, probs, targets, strict=True):
@@ -217,7 +223,9 @@ def _explain_batch(plan: Plan, faces: list[FaceResult], result: BatchResult) -> 
     for name in plan.methods:
         started = time.perf_counter()
         try:
-            maps = METHODS[name](plan.model, images, targets.astype(np.int32), plan.layer)
+            maps = METHODS[name](
+                plan.model, images, targets.astype(np.int32), plan.layer, batch_size=batch_size
+            )
         except Exception as error:  # noqa: BLE001  (a failing method is reported per face)
             for face in faces:
                 face.errors[name] = " ".join(f"{type(error).__name__}: {error}".split())
@@ -260,9 +268,11 @@ def _compiled_probs(model: keras.Model):
 
     The twin, not `model`, is closed over, so the weakly keyed cache entry dies with `model`.
     """
-    from emolens.explain._layers import logits_output
+    from emolens.explain._layers import _is_softmax, _producer
 
-    has_softmax = logits_output(model) is not model.outputs[0]
+    # a final softmax, bypassable for gradients or not, means the outputs are probabilities
+    # (before: one that could not be bypassed had a second softmax applied here)
+    has_softmax = _is_softmax(_producer(model.outputs[0])[0])
     twin = keras.Model(model.inputs[0], model.outputs[0])
 
     def probs(images):

@@ -70,7 +70,7 @@ def crop_faces(
         except ValueError:
             raise ValueError(
                 f"no face found in the {width}x{height} photo (for pre-cropped faces turn "
-                "detection off: --no-detect)"
+                "detection off: --no-detect, or detect=False in Python)"
             ) from None
         boxes = [tuple(int(v) for v in box) for box in boxes]
     else:

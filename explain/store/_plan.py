@@ -132,6 +132,6 @@ def start_plan(store: Path, plan: dict) -> dict:
         raise ValueError(
             f"Store {str(store)!r} was started with other arguments, and one store never "
             f"mixes runs: {'; '.join(changed)}. Rerun with the same arguments to continue "
-            "it, or pass another --out (or delete the folder) to start afresh."
+            "it, or pass another --out (out= in Python; or delete the folder) to start afresh."
         )
     return existing

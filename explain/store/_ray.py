@@ -177,7 +177,7 @@ def write_shards_ray(
             raise ValueError(
                 f"{workers} workers of {num_gpus:g} GPU each need {workers * num_gpus:g} GPUs; "
                 f"the Ray cluster has {resources.get('GPU', 0):g}. Ask for {fit} workers or "
-                "fewer, or a smaller --gpus-per-worker."
+                "fewer, or a smaller --gpus-per-worker (num_gpus= in Python)."
             )
         ray.data.DataContext.get_current().enable_progress_bars = False
         items = []

@@ -33,8 +33,9 @@ def load_source(
             None). See `explain.data.load_dataset`.
         split: "publictest", "train", ...; for image folders the split subfolder or None.
         class_set: class set of the labels; images of other classes are dropped.
-        image_shape: (H, W, C) the model takes; synthetic faces and image folders are made
-            to it (FER2013 is 48x48 gray).
+        image_shape: (H, W, C) the model takes (square: H sets the size); synthetic faces
+            and image folders are made to it (FER2013 is 48x48 gray). A store's faces come
+            back as indexed only with the shape its model took (`index` passes it).
 
     Raises:
         FileNotFoundError / ValueError: from the loaders, naming the problem and the fix.

@@ -117,7 +117,8 @@ class Store:
         if method not in self.methods:
             raise ValueError(
                 f"Store {str(self.path)!r} holds maps of {', '.join(self.methods) or 'no method'}"
-                f"; got {method!r}. Index again with --method {method} into another store."
+                f"; got {method!r}. Index again with --method {method} (methods=[...] in "
+                "Python) into another store."
             )
         stored = self._gather(method, ids)
         return stored if raw else decode_maps(stored)

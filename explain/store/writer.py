@@ -80,9 +80,14 @@ def class_set_of(classes: tuple[str, ...]) -> str:
     for name, names in CLASS_SETS.items():
         if tuple(c.lower() for c in classes) == names:
             return name
+    known = (
+        f"The model's classes ({', '.join(classes)}) are no known class set"
+        if classes
+        else "The model has no class names (no card, no model.class_names)"
+    )
     raise ValueError(
-        f"The model's classes ({', '.join(classes)}) are no known class set; pass the data's "
-        f"class set (classes=..., --classes: {', '.join(CLASS_SETS)})."
+        f"{known}; pass the data's class set (classes=... in Python, --classes on the command "
+        f"line: {', '.join(CLASS_SETS)})."
     )
 
 
@@ -249,7 +254,8 @@ def index(
         batch_size: images per forward pass.
         shard_size: images per shard (shard k holds ids [k * shard_size, ...)).
         map_dtype: "uint8" (round(255 * map), error <= 1/510) or "float16".
-        progress: called as progress(done, total) after every batch (images forwarded).
+        progress: called as progress(done, total) after every batch (images forwarded);
+            after every shard with the Ray engine.
         model_name: name recorded in the manifest (default `model.name`).
         model_file: the model's file, hashed into the manifest.
         source: where a `Dataset` came from, for the manifest (a source spec names itself).

@@ -83,3 +83,7 @@ def test_bad_arguments(fake_methods, images):
         compare({"m": model}, images, {"other": "image_map"})
     with pytest.raises(ValueError, match="top_fraction"):
         compare({"m": model}, images, ["image_map"], top_fraction=0.0)
+    with pytest.raises(ValueError, match=r"at least two maps.*give 1\. Pass two models"):
+        compare({"m": model}, images, ["image_map"])  # before: an empty table, no error
+    with pytest.raises(ValueError, match=r"give 0"):
+        compare({"m": model}, images, [])

@@ -122,5 +122,19 @@ def test_plot_grid_and_errors(model, images):
     assert figure.axes[0].get_title().startswith("conv1")
     with pytest.raises(ValueError, match="normalize"):
         plot_feature_maps(acts, normalize="global")
-    with pytest.raises(ValueError, match="attention_map"):
+    with pytest.raises(ValueError, match=r"\(1, 5, 8\) \(a token or dense layer has no spatial"):
         plot_feature_maps({"block0_out": np.zeros((1, 5, 8))})
+
+
+def test_attention_scores_are_not_plotted_as_feature_maps():
+    """feature_maps returns a ViT's attention (N, heads, T, T) beside its conv maps; 4-D, so
+    before, plot_feature_maps drew heads as rows and tokens as channels without a word."""
+    from tests.explain.vit.toy_vit import fixed_attention_vit, random_attention
+
+    vit = fixed_attention_vit([random_attention(2, 5, seed=0)])
+    acts = feature_maps(vit, np.random.default_rng(0).random((1, 4, 4, 1), dtype=np.float32))
+    assert acts.attention == ("attn_probs_0",) and acts["attn_probs_0"].shape == (1, 2, 5, 5)
+    with pytest.raises(ValueError, match=r"'attn_probs_0' hold attention scores.*attention_map"):
+        plot_feature_maps(acts)
+    kept = {k: v for k, v in acts.items() if k not in acts.attention}
+    assert kept == {}  # the fix the message gives runs (this toy has no conv layer)

@@ -71,10 +71,10 @@ def test_errors_say_what_arrived(name, probe):
     method = METHODS[name]
     with pytest.raises(ValueError, match=r"expects images shaped \(N, H, W, C\); got \(8, 8, 1\)"):
         method(probe, GOOD[0], 0, "feat")
-    with pytest.raises(
-        ValueError, match="'nope' is not in model .*Layers with spatial output: feat"
-    ):
+    with pytest.raises(ValueError, match=r"'nope' is not in model .*Its layers: .*, feat, "):
         method(probe, GOOD, 0, "nope")
+    with pytest.raises(ValueError, match=r"'feet' is not in model .*\. Closest names: feat"):
+        method(probe, GOOD, 0, "feet")
     with pytest.raises(ValueError, match="'gap' .* has no spatial"):
         method(probe, GOOD, 0, "gap")
     with pytest.raises(ValueError, match="Target class 5 is out of range for a model with 2"):

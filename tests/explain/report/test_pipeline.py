@@ -94,6 +94,37 @@ def test_logits_and_softmax_models_report_the_same_probabilities():
     np.testing.assert_allclose(from_logits[:, 0], 1.0 / (1.0 + np.exp(-2.0 * means)), atol=1e-6)
 
 
+def test_a_softmax_emolens_cannot_bypass_is_not_applied_twice():
+    """A final softmax inside a layer emolens cannot re-apply without it (here EinsumDense):
+    the outputs are already probabilities (before, a second softmax flattened them)."""
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((4, 4, 1))
+    flat = keras.layers.Flatten()(inputs)
+    probs = keras.layers.EinsumDense("ab,bc->ac", output_shape=3, activation="softmax")(flat)
+    model = keras.Model(inputs, probs)
+    images = np.random.default_rng(0).random((6, 4, 4, 1), dtype=np.float32) * 4
+    got = predict_probs(model, images)
+    np.testing.assert_allclose(got, model.predict(images, verbose=0), atol=1e-6)
+
+
+def test_batch_size_reaches_every_method(tmp_path, tiny_model, monkeypatch):
+    """batch_size is the methods' batch too (before, they ran at their own default of 32)."""
+    from emolens import explain
+
+    copy_grace(tmp_path / "photos", "g1.jpg", "g2.jpg", "g3.jpg")
+    saliency, asked = explain.METHODS["saliency"], []
+
+    def spy(*args, batch_size=32, **kwargs):
+        asked.append(batch_size)
+        return saliency(*args, batch_size=batch_size, **kwargs)
+
+    monkeypatch.setitem(explain.METHODS, "saliency", spy)
+    result = explain_files(tiny_model, [tmp_path / "photos"], ["saliency"], batch_size=2)
+    assert len(result.faces) == 3 and asked == [2, 2]  # groups of 2 then 1, each at 2
+    with pytest.raises(ValueError, match="batch_size must be >= 1; got 0"):
+        explain_files(tiny_model, [tmp_path / "photos"], batch_size=0)
+
+
 def test_request_errors_before_any_file_is_read(tmp_path, tiny_model):
     unnamed = keras.Model(tiny_model.inputs, tiny_model.outputs)  # no class_names attribute
     with pytest.raises(ValueError, match="has no class names.*--classes"):

@@ -84,3 +84,13 @@ def test_unknown_methods_and_bad_options_are_refused(tmp_path, built, capsys):
     fer7[fer7.index("emo3")] = "fer7"
     assert run_cli(fer7) == 2
     assert "disgust" in _one_line_error(capsys)  # synthetic faces cannot draw it
+
+
+def test_a_store_of_a_model_without_class_names_says_how_to_name_them():
+    from emolens.explain.store.writer import class_set_of
+
+    assert class_set_of(("Angry", "happy", "SAD")) == "emo3"
+    with pytest.raises(ValueError, match=r"no class names .*; pass the data's class set"):
+        class_set_of(())  # before: "The model's classes () are no known class set"
+    with pytest.raises(ValueError, match=r"classes \(neg, pos\) are no known class set.*emo3"):
+        class_set_of(("neg", "pos"))
