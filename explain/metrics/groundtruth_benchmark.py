@@ -46,7 +46,7 @@ def ground_truth_benchmark(
 
     - part_mass / part_pointing: `clean_model` on clean faces, relevance mass and pointing
       game on the deciding part grown by `margin` pixels (`part_region`; a random map's
-      mass is the region's area, `summary["part_area"]`, about 10% for the mouth);
+      mass is the region's area, `summary["part_area"]`, about 7% for the mouth);
     - part_mass_shortcut, mark_mass_shortcut / mark_pointing_shortcut: `shortcut_model` on
       marked faces, mass on the part region and on the mark's mask; mark_mass_clean:
       `clean_model` on the same marked faces (the mark does not decide its class, so this
