@@ -25,7 +25,16 @@ COMMANDS = (
 EXIT_FAILURE = 1  # an unexpected error (a bug): rerun with --verbose for the traceback
 EXIT_USAGE = 2  # the user can fix it: bad flags, a missing file, an unknown model
 EXIT_INTERRUPTED = 130  # Ctrl-C
-_USER_ERRORS = (ValueError, FileNotFoundError, TypeError, RuntimeError)
+_USER_ERRORS = (
+    ValueError,
+    FileNotFoundError,
+    FileExistsError,
+    IsADirectoryError,
+    NotADirectoryError,
+    PermissionError,
+    TypeError,
+    RuntimeError,
+)
 
 
 class _Version(argparse.Action):

@@ -176,7 +176,7 @@ def find_layer(model: keras.Model, layer: str) -> tuple[str, keras.layers.Layer]
 
     Raises:
         ValueError: no such layer; the message gives the closest names (any kind of layer:
-            callers look up conv, token and attention layers alike).
+            callers look up conv, token and attention layers alike), then the spatial ones.
     """
     names = []
     for name, found, _ in _walk(model):
@@ -190,6 +190,9 @@ def find_layer(model: keras.Model, layer: str) -> tuple[str, keras.layers.Layer]
         hint = f"Its layers: {', '.join(names)}."
     else:
         hint = f"Its last layers: {', '.join(names[-12:])} (all: model.summary())."
+    spatial = spatial_layers(model)
+    if spatial:
+        hint += f" Layers with spatial output (for the CAM methods): {', '.join(spatial)}."
     raise ValueError(f"Layer {layer!r} is not in model {model.name!r}. {hint}")
 
 

@@ -129,6 +129,11 @@ def evaluate_model(
     name = model or zoo.default_model()
     loaded = zoo.load(name, safe_mode=safe_mode)
     card = zoo.load_card(name)
+    if update_card and card is None:
+        raise ValueError(
+            f"--update-card needs a model card, and {name!r} has none (a .json beside the "
+            "file, as `emolens train` writes). Drop --update-card, or pass --out FILE."
+        )
     if class_set is None:
         if not card:
             raise ValueError(

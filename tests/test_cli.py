@@ -102,6 +102,12 @@ def test_synthetic_faces_cannot_be_fer7(capsys, tiny_model):
     assert "Synthetic faces cannot draw 'disgust'" in _one_line_error(capsys, "evaluate")
 
 
+def test_update_card_without_a_card_is_an_error_not_a_silent_no_op(capsys, tiny_model):
+    argv = ["evaluate", "--model", str(tiny_model), "--classes", "emo3", "--update-card"]
+    assert main([*argv, "--limit", "8"]) == EXIT_USAGE
+    assert "--update-card needs a model card" in _one_line_error(capsys, "evaluate")
+
+
 def test_update_card_stores_the_metrics(capsys, tiny_model, tmp_path):
     path = tmp_path / "carded.keras"
     path.write_bytes(tiny_model.read_bytes())

@@ -62,6 +62,25 @@ def test_predict_onnx_equals_keras(capsys, photos):
     assert on_onnx["errors"] == on_keras["errors"]
 
 
+def test_predict_goes_on_past_a_photo_it_may_not_read(capsys, photos, monkeypatch):
+    """PermissionError per photo is that photo's error (before, it ended the run, exit 1)."""
+    from emolens.explain import report
+
+    read_photo = report.read_photo
+
+    def guarded(path, *args, **kwargs):
+        if Path(path).name == "mirrored.png":
+            raise PermissionError(13, "Permission denied", str(path))
+        return read_photo(path, *args, **kwargs)
+
+    monkeypatch.setattr(report, "read_photo", guarded)
+    paths = [str(photos / "hopper.jpg"), str(photos / "mirrored.png")]
+    result = _json_run(capsys, ["predict", *paths, "--backend", "keras", "--json"])
+    assert [face["file"] for face in result["faces"]] == [paths[0]]
+    assert result["errors"][0]["file"] == paths[1]
+    assert "Permission denied" in result["errors"][0]["reason"]
+
+
 def test_export_states_opset_and_predict_reads_the_file(capsys, tiny_model, photos, tmp_path):
     out = tmp_path / "tiny.onnx"
     args = ["export", "--model", str(tiny_model), "--classes", "neg,mid,pos", "--out", str(out)]

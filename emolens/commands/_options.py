@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 UNSAFE_LOAD = "--unsafe-load"
 """The flag that loads model files with safe_mode=False (named in zoo.load's refusal)."""
@@ -38,3 +39,32 @@ def add_model_flags(p: argparse.ArgumentParser) -> None:
         "--input-range=-1,1 (a value starting with '-' needs the '=')",
     )
     add_unsafe_load_flag(p)
+
+
+def positive_int(text: str) -> int:
+    """Argparse type: an int >= 1 (batch sizes, epochs, limits)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number; got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1; got {value}")
+    return value
+
+
+def folder_out(text: str) -> str:
+    """Argparse type: an output folder (created if missing); an existing file is refused."""
+    if os.path.exists(text) and not os.path.isdir(text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is a file; pass a folder (it is created if missing)"
+        )
+    return text
+
+
+def file_out(text: str) -> str:
+    """Argparse type: an output file; an existing folder is refused before any work."""
+    if os.path.isdir(text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is a folder; pass a file name, e.g. {os.path.join(text, 'out')}"
+        )
+    return text

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from emolens.commands._options import folder_out, positive_int
+
 
 def add_parser(subparsers) -> None:
     """Add `benchmark-explanations` and its flags."""
@@ -11,13 +13,18 @@ def add_parser(subparsers) -> None:
         "benchmark-explanations",
         help="score every explanation method on faces with a known answer (table, CSV, markdown)",
     )
-    p.add_argument("--out", default="benchmark-explanations", help="folder for the CSV/markdown")
-    p.add_argument("--n", type=int, default=30, help="faces per measurement")
+    p.add_argument(
+        "--out",
+        default="benchmark-explanations",
+        type=folder_out,
+        help="folder for the CSV/markdown",
+    )
+    p.add_argument("--n", type=positive_int, default=30, help="faces per measurement")
     p.add_argument("--seed", type=int, default=12, help="seed of the test faces")
     p.add_argument("--clean-model", default="mouth_emo3", help="model whose mouth decides")
     p.add_argument("--shortcut-model", default="shortcut_emo3", help="model trained with the mark")
     p.add_argument("--methods", default=None, help="comma-separated names (default: all)")
-    p.add_argument("--steps", type=int, default=16, help="deletion/insertion steps")
+    p.add_argument("--steps", type=positive_int, default=16, help="deletion/insertion steps")
 
 
 def _write(out, rows: list[dict], summary: dict) -> tuple:
@@ -67,6 +74,11 @@ def run(args: argparse.Namespace) -> int:
     if args.methods:
         names = [m.strip() for m in args.methods.split(",") if m.strip()]
         unknown = [m for m in names if m not in methods]
+        if not names:
+            raise ValueError(
+                f"--methods {args.methods!r} names no method; give comma-separated names of: "
+                f"{', '.join(methods)}."
+            )
         if unknown:
             raise ValueError(
                 f"Unknown method(s) {', '.join(unknown)}; available: {', '.join(methods)}."

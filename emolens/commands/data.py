@@ -10,8 +10,10 @@ def add_parser(subparsers) -> None:
     p = subparsers.add_parser("data", help="dataset commands")
     data_sub = p.add_subparsers(dest="data_command", required=True)
     dl = data_sub.add_parser("download", help="download a dataset (needs internet)")
-    dl.add_argument("dataset", choices=["fer2013"])
-    dl.add_argument("--dest", default=None, help="folder (default ~/.cache/emolens)")
+    dl.add_argument("dataset", choices=["fer2013"], help="the dataset to fetch")
+    dl.add_argument(
+        "--dest", default=None, help="folder (default: $EMOLENS_DATA, else ~/.cache/emolens)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

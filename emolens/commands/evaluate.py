@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from emolens.commands._options import add_unsafe_load_flag
+from emolens.commands._options import add_unsafe_load_flag, file_out, positive_int
 
 
 def add_parser(subparsers) -> None:
@@ -15,20 +15,24 @@ def add_parser(subparsers) -> None:
     p.add_argument(
         "--data",
         default="synthetic",
-        help="'synthetic' (built-in demo faces), a folder holding fer2013/, a csv "
-        "or an image folder",
+        help="'synthetic' (built-in demo faces; the default), a folder holding fer2013/, a "
+        "csv or an image folder",
     )
-    p.add_argument("--split", default="publictest")
+    p.add_argument(
+        "--split", default="publictest", help="split to evaluate on (default: %(default)s)"
+    )
     p.add_argument("--classes", default=None, help="class set (default: the model card's)")
-    p.add_argument("--limit", type=int, default=None, help="seeded subset of this many images")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--limit", type=positive_int, default=None, help="seeded subset of this many images"
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of the --limit subset (default: 0)")
     p.add_argument(
         "--tta",
         default=True,
         action=argparse.BooleanOptionalAction,
         help="average with horizontally flipped faces",
     )
-    p.add_argument("--out", default=None, help="write the metrics as JSON here")
+    p.add_argument("--out", default=None, type=file_out, help="write the metrics as JSON here")
     p.add_argument(
         "--update-card",
         action="store_true",

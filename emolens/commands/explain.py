@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from emolens.commands._options import add_model_flags
+from emolens.commands._options import add_model_flags, folder_out, positive_int
 
 FORMATS = "png,html,pdf,json,csv"  # explain.report.FORMATS, written out: no library import here
 EXIT_NOTHING_EXPLAINED = 1
@@ -34,7 +34,12 @@ def add_parser(subparsers) -> None:
         default="auto",
         help="class to explain: auto (each face's predicted class), a class name or index",
     )
-    p.add_argument("--out", default="emolens_report", help="output folder (default: %(default)s)")
+    p.add_argument(
+        "--out",
+        default="emolens_report",
+        type=folder_out,
+        help="output folder (default: %(default)s)",
+    )
     p.add_argument(
         "--format", default=FORMATS, help="comma-separated subset of %(default)s (default: all)"
     )
@@ -45,7 +50,9 @@ def add_parser(subparsers) -> None:
         "--all-faces", action="store_true", help="every face of a photo, not the largest"
     )
     p.add_argument("--save-maps", action="store_true", help="also write raw maps as maps/*.npy")
-    p.add_argument("--batch-size", type=int, default=32, help="faces per forward/backward pass")
+    p.add_argument(
+        "--batch-size", type=positive_int, default=32, help="faces per forward/backward pass"
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
 
 

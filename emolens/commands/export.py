@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from emolens.commands._options import add_model_flags
+from emolens.commands._options import add_model_flags, file_out
 
 OPSET = 17  # emolens.models.export.OPSET, written out: no library import here
 
@@ -21,7 +21,7 @@ def add_parser(subparsers) -> None:
     )
     add_model_flags(p)
     p.add_argument("--format", default="onnx", choices=["onnx"], help="output format (onnx)")
-    p.add_argument("--out", required=True, help="output file, e.g. model.onnx")
+    p.add_argument("--out", required=True, type=file_out, help="output file, e.g. model.onnx")
     p.add_argument("--with-cam", action="store_true", help="put the Grad-CAM step in the graph")
     p.add_argument(
         "--layer", default=None, help="layer for --with-cam (default: last conv / ViT tokens)"

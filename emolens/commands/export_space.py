@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from emolens.commands._options import add_model_flags
+from emolens.commands._options import add_model_flags, folder_out
 
 
 def add_parser(subparsers) -> None:
@@ -17,7 +17,9 @@ def add_parser(subparsers) -> None:
         "MODEL_CARD.md and README.md with the Space front-matter. Push DIR to a Space, or run "
         "it locally: pip install -r DIR/requirements.txt && python DIR/app.py.",
     )
-    p.add_argument("dir", metavar="DIR", help="output folder (created; other files are kept)")
+    p.add_argument(
+        "dir", metavar="DIR", type=folder_out, help="output folder (created; other files are kept)"
+    )
     add_model_flags(p)
     p.add_argument("--layer", default=None, help="Grad-CAM layer (default: last conv)")
     p.add_argument("--license", default="mit", help="licence id in the README (default: mit)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from emolens.commands._options import add_unsafe_load_flag
+from emolens.commands._options import add_unsafe_load_flag, folder_out, positive_int
 
 
 def add_parser(subparsers) -> None:
@@ -22,8 +22,9 @@ def add_parser(subparsers) -> None:
     p.add_argument(
         "--data",
         default="fer2013",
-        help="'fer2013' ($EMOLENS_DATA or ../shared/data), a folder holding fer2013/, a "
-        "fer2013.csv, an image folder, Parquet shards (.parquet or a folder of them), "
+        help="'fer2013' ($EMOLENS_DATA, ../shared/data or ~/.cache/emolens), a folder "
+        "holding fer2013/, a fer2013.csv, an image folder, Parquet shards (.parquet or a "
+        "folder of them), "
         "WebDataset-style tar shards (.tar or a folder of them: <key>.png + <key>.cls), or "
         "'synthetic[:N]' (built-in faces; default: fer2013)",
     )
@@ -45,9 +46,11 @@ def add_parser(subparsers) -> None:
         "(default grad_cam)",
     )
     p.add_argument("--layer", default=None, help="layer for the CAM methods (default: last conv)")
-    p.add_argument("--out", required=True, help="store folder (a rerun continues it)")
-    p.add_argument("--batch-size", type=int, default=64, help="images per forward pass")
-    p.add_argument("--shard-size", type=int, default=1024, help="images per shard")
+    p.add_argument(
+        "--out", required=True, type=folder_out, help="store folder (a rerun continues it)"
+    )
+    p.add_argument("--batch-size", type=positive_int, default=64, help="images per forward pass")
+    p.add_argument("--shard-size", type=positive_int, default=1024, help="images per shard")
     p.add_argument(
         "--map-dtype",
         default="uint8",

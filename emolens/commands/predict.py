@@ -112,7 +112,7 @@ def _faces(args, shape) -> tuple[list[dict], list[dict]]:
                 detect=not args.no_detect,
                 all_faces=args.all_faces,
             )
-        except (ValueError, FileNotFoundError) as error:
+        except (ValueError, OSError) as error:  # one unreadable photo does not stop the rest
             errors.append({"file": str(file), "reason": str(error)})
             continue
         for index, (image, box, _) in enumerate(found):

@@ -7,7 +7,32 @@ import json
 import sys
 from dataclasses import fields
 
+from emolens.commands._options import folder_out, positive_int
 from emolens.models.train_config import TrainConfig
+
+HELP = {
+    "epochs": "length of the cosine learning-rate schedule, in epochs (default: %(default)s)",
+    "batch_size": "images per step (default: %(default)s)",
+    "warmup_epochs": "epochs of linear learning-rate warm-up (default: %(default)s)",
+    "patience": "stop after this many epochs without a better validation accuracy "
+    "(default: %(default)s)",
+    "seed": "seed of the validation split, augmentation and initialisation (default: %(default)s)",
+    "limit": "train on this many images only (a quick run; default: all)",
+    "lr": "peak AdamW learning rate (default: %(default)s)",
+    "weight_decay": "AdamW weight decay (default: %(default)s)",
+    "label_smoothing": "label smoothing of the targets (default: %(default)s)",
+    "mix_prob": "share of batches mixed by --mix (default: %(default)s)",
+    "val_fraction": "share of Training held out for validation, stratified (default: %(default)s)",
+    "ferplus": "weight of the FERPlus vote shares blended into the targets, fer2013 only "
+    "(default: %(default)s)",
+    "distill": "weight of the --teacher probabilities blended into the targets "
+    "(default: %(default)s)",
+    "augment": "flips, shifts, zoom, rotation and contrast (default: on)",
+    "class_weights": "weight the loss by inverse class frequency (default: on)",
+    "clean": "drop near-black frames and images of unknown csv row (default: on)",
+    "tta": "average test predictions with the mirrored faces (default: on)",
+    "freeze": "with --init: train the new head only (default: off)",
+}
 
 
 def add_parser(subparsers) -> None:
@@ -15,17 +40,30 @@ def add_parser(subparsers) -> None:
     d = TrainConfig()
     p = subparsers.add_parser("train", help="train a zoo architecture and write its model card")
     p.add_argument("--arch", default=d.arch, help="architecture name (see models.architectures())")
-    p.add_argument("--classes", default=d.classes, choices=["emo3", "fer7"])
+    p.add_argument(
+        "--classes",
+        default=d.classes,
+        choices=["emo3", "fer7"],
+        help="class set to train on (default: %(default)s)",
+    )
     p.add_argument(
         "--data",
         default=d.data,
         help="data folder holding fer2013/, a fer2013.csv, an image folder, or "
         "'synthetic' (default: $EMOLENS_DATA, ../shared/data, ~/.cache/emolens)",
     )
-    p.add_argument("--out", default=d.out, help="output folder (resumes if a run is there)")
+    p.add_argument(
+        "--out",
+        default=d.out,
+        type=folder_out,
+        help="output folder (resumes if a run is there; default: %(default)s)",
+    )
     p.add_argument("--name", default=d.name, help="model name (default <arch>_<classes>)")
     for name in ("epochs", "batch_size", "warmup_epochs", "patience", "seed", "limit"):
-        p.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(d, name))
+        kind = positive_int if name in ("epochs", "batch_size", "patience", "limit") else int
+        p.add_argument(
+            "--" + name.replace("_", "-"), type=kind, default=getattr(d, name), help=HELP[name]
+        )
     for name in (
         "lr",
         "weight_decay",
@@ -35,13 +73,21 @@ def add_parser(subparsers) -> None:
         "ferplus",
         "distill",
     ):
-        p.add_argument("--" + name.replace("_", "-"), type=float, default=getattr(d, name))
-    p.add_argument("--mix", default=d.mix, choices=["none", "cutmix", "mixup"])
+        p.add_argument(
+            "--" + name.replace("_", "-"), type=float, default=getattr(d, name), help=HELP[name]
+        )
+    p.add_argument(
+        "--mix",
+        default=d.mix,
+        choices=["none", "cutmix", "mixup"],
+        help="batch mixing (default: %(default)s)",
+    )
     for name in ("augment", "class_weights", "clean", "tta", "freeze"):
         p.add_argument(
             "--" + name.replace("_", "-"),
             default=getattr(d, name),
             action=argparse.BooleanOptionalAction,
+            help=HELP[name],
         )
     p.add_argument(
         "--teacher",
@@ -66,7 +112,11 @@ def add_parser(subparsers) -> None:
         "many seconds of training in this process, then write the model and card; rerunning "
         "continues the schedule (for a lent GPU's fixed lease)",
     )
-    p.add_argument("--test-split", default=d.test_split)
+    p.add_argument(
+        "--test-split",
+        default=d.test_split,
+        help="split the card's test numbers come from (default: %(default)s)",
+    )
     p.add_argument("--arch-kwargs", default=None, help="JSON, e.g. '{\"width\": 32}'")
 
 
