@@ -111,10 +111,12 @@ def evaluate_model(
     out: str | None = None,
     update_card: bool = False,
     safe_mode: bool = True,
+    input_range: str = "0,1",
 ) -> dict:
     """Load a zoo name or .keras file, evaluate it on `split` of `data`, optionally save JSON.
 
-    `safe_mode=False` loads a file holding a Lambda layer (it runs the file's code).
+    `safe_mode=False` loads a file holding a Lambda layer (it runs the file's code);
+    `input_range` is the pixel range the model was trained on (see `zoo.with_input_range`).
 
     Returns:
         {"metrics": dict, "table": str, "model": "<name or path> (<architecture>)"}.
@@ -127,7 +129,7 @@ def evaluate_model(
     from emolens.models.cards import atomic_write_text, write_card
 
     name = model or zoo.default_model()
-    loaded = zoo.load(name, safe_mode=safe_mode)
+    loaded = zoo.load(name, input_range=input_range, safe_mode=safe_mode)
     card = zoo.load_card(name)
     if update_card and card is None:
         raise ValueError(

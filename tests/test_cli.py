@@ -86,6 +86,31 @@ def test_evaluate_with_classes_prints_the_table_and_writes_json(capsys, tiny_mod
     assert f"model {tiny_model} (" in out  # names the model asked for, then its architecture
 
 
+def test_evaluate_feeds_the_models_input_range(capsys, tmp_path):
+    """--input-range reaches the model (before, evaluate had no such flag and a model trained
+    on 0..255 was scored on [0, 1] pixels without a word)."""
+    import numpy as np
+
+    from emolens.explain.data import load_dataset
+    from emolens.models.evaluate import evaluate
+    from tests.toy_models import linear_pixel_model
+
+    weights = np.random.default_rng(0).normal(0, 0.01, (3, 48, 48, 1)).astype(np.float32)
+    tiny_model = tmp_path / "linear.keras"  # the bias wins on [0, 1], the pixels on 0..255
+    linear_pixel_model(weights, np.array([3.0, 0.0, 0.0], np.float32)).save(tiny_model)
+    result = tmp_path / "metrics.json"
+    argv = ["evaluate", "--model", str(tiny_model), "--classes", "emo3", "--limit", "24"]
+    assert main([*argv, "--input-range", "0,255", "--no-tta", "--out", str(result)]) == 0
+    data = load_dataset("synthetic", "publictest", "emo3", limit=24, seed=0)
+    raw = keras.saving.load_model(tiny_model)
+    expected = evaluate(raw, data.images * 255.0, data.labels, data.classes, False)
+    got = json.loads(result.read_text())
+    unscaled = evaluate(raw, data.images, data.labels, data.classes, False)
+    assert unscaled["confusion_matrix"] != expected["confusion_matrix"]  # the range matters
+    assert got["confusion_matrix"] == expected["confusion_matrix"]
+    assert got["accuracy"] == pytest.approx(expected["accuracy"])
+
+
 def test_evaluate_with_the_wrong_class_set_says_which_to_pick(capsys, tmp_path):
     path = tmp_path / "fer7.keras"
     zoo.build("vgg", "fer7", (48, 48, 1), widths=(4,)).save(path)

@@ -66,6 +66,8 @@ def test_counts_below_one_are_refused(capsys, argv):
 def test_good_values_parse():
     args = build_parser().parse_args(["train", "--batch-size", "32", "--out", "new/folder"])
     assert args.batch_size == 32 and args.out == "new/folder"
+    for command in (["evaluate"], ["index", "--out", "s"]):  # both feed the model its range
+        assert build_parser().parse_args([*command, "--input-range=-1,1"]).input_range == "-1,1"
     with pytest.raises(argparse.ArgumentTypeError, match="whole number; got 'x'"):
         from emolens.commands._options import positive_int
 

@@ -107,6 +107,16 @@ def test_usage_errors_are_one_line(capsys, tiny_model, tmp_path):
     assert "--onnx FILE needs --backend onnx" in capsys.readouterr().err
     assert main(["demo", "--onnx", str(tmp_path / "missing.onnx")]) == 2
     assert "not found" in capsys.readouterr().err
+    missing = ["predict", "x.png", "--backend", "onnx", "--onnx", str(tmp_path / "no.onnx")]
+    assert main(missing) == 2
+    assert f"ONNX file {str(tmp_path / 'no.onnx')!r} not found" in capsys.readouterr().err
+    onnx = tmp_path / "m.onnx"
+    onnx.write_bytes(b"not read: refused before")
+    for command in (["predict", "x.png", "--backend", "onnx"], ["demo"]):
+        argv = [*command, "--onnx", str(onnx), "--classes", "a,b,c", "--input-range=-1,1"]
+        assert main(argv) == 2  # before: both flags silently ignored
+        err = capsys.readouterr().err
+        assert "--classes, --input-range describe a Keras --model" in err, err
 
 
 def _front_matter(readme: str) -> dict:

@@ -32,13 +32,18 @@ def add_model_flags(p: argparse.ArgumentParser) -> None:
         default=None,
         help="class names in output order: fer7, emo3 or a,b,c (default: the model's card)",
     )
+    add_input_range_flag(p)
+    add_unsafe_load_flag(p)
+
+
+def add_input_range_flag(p: argparse.ArgumentParser) -> None:
+    """--input-range: the pixel range the --model was trained on (emolens feeds [0, 1])."""
     p.add_argument(
         "--input-range",
         default="0,1",
         help="pixel range the model was trained on: 0,1 (default), -1,1 or 0,255; write "
         "--input-range=-1,1 (a value starting with '-' needs the '=')",
     )
-    add_unsafe_load_flag(p)
 
 
 def positive_int(text: str) -> int:
@@ -68,3 +73,30 @@ def file_out(text: str) -> str:
             f"{text!r} is a folder; pass a file name, e.g. {os.path.join(text, 'out')}"
         )
     return text
+
+
+def check_onnx_options(args: argparse.Namespace) -> None:
+    """With --onnx FILE: it must exist, and no flag that describes a Keras --model is given.
+
+    Raises:
+        FileNotFoundError: the --onnx file does not exist.
+        ValueError: --classes, --input-range or --unsafe-load came with --onnx (ignored before).
+    """
+    if not args.onnx:
+        return
+    if not os.path.isfile(args.onnx):
+        raise FileNotFoundError(f"ONNX file {args.onnx!r} not found.")
+    given = [
+        flag
+        for flag, used in (
+            ("--classes", args.classes),
+            ("--input-range", args.input_range != "0,1"),
+            (UNSAFE_LOAD, args.unsafe_load),
+        )
+        if used
+    ]
+    if given:
+        raise ValueError(
+            f"{', '.join(given)} describe a Keras --model; the --onnx file carries its own "
+            "classes and input range (set them when exporting: emolens export --classes ...)."
+        )

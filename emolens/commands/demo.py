@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from emolens.commands._options import add_model_flags
+from emolens.commands._options import add_model_flags, check_onnx_options
 
 
 def add_parser(subparsers) -> None:
@@ -32,6 +32,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.onnx and (args.model or args.layer):
         raise ValueError("Pass --onnx FILE or --model/--layer, not both.")
+    check_onnx_options(args)
     try:
         from emolens.demo.ui import serve
     except ImportError as error:

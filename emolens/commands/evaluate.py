@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import argparse
 
-from emolens.commands._options import add_unsafe_load_flag, file_out, positive_int
+from emolens.commands._options import (
+    add_input_range_flag,
+    add_unsafe_load_flag,
+    file_out,
+    positive_int,
+)
 
 
 def add_parser(subparsers) -> None:
     """Add `evaluate` and its flags."""
     p = subparsers.add_parser("evaluate", help="accuracy, macro-F1, per-class recall, confusion")
     p.add_argument("--model", default=None, help="bundled name or .keras path (default model)")
+    add_input_range_flag(p)
     add_unsafe_load_flag(p)
     p.add_argument(
         "--data",
@@ -55,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
         out=args.out,
         update_card=args.update_card,
         safe_mode=not args.unsafe_load,
+        input_range=args.input_range,
     )
     print(f"model {result['model']} | data {args.data} | split {args.split}")
     print(result["table"])

@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from emolens.commands._options import add_unsafe_load_flag, folder_out, positive_int
+from emolens.commands._options import (
+    add_input_range_flag,
+    add_unsafe_load_flag,
+    folder_out,
+    positive_int,
+)
 
 
 def add_parser(subparsers) -> None:
@@ -18,6 +23,7 @@ def add_parser(subparsers) -> None:
         "read. A killed run continues where it stopped when rerun with the same arguments.",
     )
     p.add_argument("--model", default=None, help="bundled name or .keras path (default model)")
+    add_input_range_flag(p)
     add_unsafe_load_flag(p)
     p.add_argument(
         "--data",
@@ -152,7 +158,7 @@ def run(args: argparse.Namespace) -> int:
     from emolens.models import zoo
 
     name = args.model or zoo.default_model()
-    model = zoo.load(name, safe_mode=not args.unsafe_load)
+    model = zoo.load(name, input_range=args.input_range, safe_mode=not args.unsafe_load)
     columns = ("indexing", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     bar = Progress(*columns, console=Console(stderr=True))
     task = bar.add_task("index", total=None)

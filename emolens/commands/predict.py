@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from emolens.commands._options import add_model_flags
+from emolens.commands._options import add_model_flags, check_onnx_options
 
 EXIT_NOTHING_PREDICTED = 1
 
@@ -36,6 +36,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError("--onnx FILE needs --backend onnx.")
     if args.onnx and args.model:
         raise ValueError("Pass --model or --onnx, not both (the ONNX file is the model).")
+    check_onnx_options(args)
     predict, classes, name, shape = _backend(args)
     faces, errors = _faces(args, shape)
     probs = predict(_stack([face["image"] for face in faces], shape)) if faces else []
