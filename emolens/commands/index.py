@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from emolens.commands._options import (
     add_input_range_flag,
@@ -149,8 +148,7 @@ def run(args: argparse.Namespace) -> int:
     """Load the model, index the data with a progress bar on stderr, print a summary."""
     problem = _check_engine(args)
     if problem:
-        print(f"emolens index: {problem}", file=sys.stderr)
-        return 2
+        raise ValueError(problem)  # one line as every error: "emolens index: error: ..."
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 

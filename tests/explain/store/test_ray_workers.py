@@ -40,8 +40,9 @@ def test_default_workers_fill_the_cluster(resources, num_gpus, expected):
 )
 def test_engine_flags_are_checked_before_any_work(tmp_path, capsys, argv, message):
     model = tiny_model_file(tmp_path)
-    assert run_cli(index_args(model, tmp_path / "store", 8, *argv)) != 0
-    assert message in capsys.readouterr().err
+    assert run_cli(index_args(model, tmp_path / "store", 8, *argv)) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.startswith("emolens index: error: ")  # as every error
     assert not (tmp_path / "store").exists()
 
 
