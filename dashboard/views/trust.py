@@ -11,17 +11,36 @@ GROUND_TRUTH = ("mouth_emo3", "shortcut_emo3")  # bundled by models/train_ground
 PIXEL_METHODS = ("grad_cam", "saliency", "occlusion", "integrated_gradients", "layer_cam")
 
 
+RANDOM_MAPS = 8  # the chance level of deletion/insertion: random maps of the same face
+
+
+def random_maps(shape: tuple[int, ...]) -> np.ndarray:
+    """float32 (RANDOM_MAPS, H, W) uniform maps, seeded: the same for every face and rerun."""
+    return np.random.default_rng(0).random((RANDOM_MAPS, *shape), dtype=np.float32)
+
+
 @st.cache_data(max_entries=32, ttl=3600, show_spinner="Scoring the map ...")
 def face_scores(model_name: str, method: str, images: np.ndarray, maps: np.ndarray) -> dict:
-    """Deletion/insertion AUC (logit) and the random-logit Spearman of one face's map."""
+    """{label: (score of one face's map, the mean over random maps or None)}.
+
+    Deletion/insertion AUC (logit) against `RANDOM_MAPS` random maps of the same face, and
+    the random-logit Spearman of the map.
+    """
     from emolens.explain import metrics
 
     model = loaders.load_model(model_name)
     check = metrics.random_logit(model, images, method)
+    noise, copies = random_maps(maps.shape[1:]), np.repeat(images[:1], RANDOM_MAPS, axis=0)
     return {
-        "deletion AUC (lower = better)": float(metrics.deletion_auc(model, images, maps)[0]),
-        "insertion AUC (higher = better)": float(metrics.insertion_auc(model, images, maps)[0]),
-        "Spearman with another class's map (lower = better)": float(check.spearman[0]),
+        "deletion AUC (lower = better)": (
+            float(metrics.deletion_auc(model, images, maps)[0]),
+            float(metrics.deletion_auc(model, copies, noise).mean()),
+        ),
+        "insertion AUC (higher = better)": (
+            float(metrics.insertion_auc(model, images, maps)[0]),
+            float(metrics.insertion_auc(model, copies, noise).mean()),
+        ),
+        "Spearman with another class's map (lower = better)": (float(check.spearman[0]), None),
     }
 
 
@@ -105,8 +124,13 @@ if maps is not None:
     overlay = loaders.overlay_image(images[0], maps[0], 0.45, "jet")
     left.image(overlay, caption=f"{method} on {face.name}", width=240)
     scores = face_scores(model_name, method, images, maps)
-    for label, value in scores.items():
-        right.metric(label, f"{value:.3f}")
+    for label, (value, chance) in scores.items():
+        delta = None if chance is None else f"{value - chance:+.3f} vs random maps"
+        right.metric(label, f"{value:.3f}", delta, "inverse" if "lower" in label else "normal")
+    right.caption(
+        f"Deltas: against the mean of {RANDOM_MAPS} random maps of this face (chance). Red "
+        "means this map does worse than a random one on this face."
+    )
 
 st.header("Sanity check")
 if images is not None and st.toggle("Randomise the model layer by layer", key="trust_sanity"):

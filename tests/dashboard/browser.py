@@ -44,6 +44,7 @@ PAGES = (
     ("dataset", "Mean grad_cam map per class", "dataset.png"),
     ("embeddings", "Select points", "embeddings.png"),
     ("compare", "They disagree on", "compare.png"),
+    ("trust", "A random map puts", "trust.png"),
 )
 HEATMAP_JS = """(() => {
   // Loaded <img> elements, and how many show saturated (colour-mapped) pixels.

@@ -25,13 +25,15 @@ def test_trust_page_scores_the_face_in_focus_and_runs_the_benchmark(app_env):
     images = loaders.face_input(TINY, face.photo, face.detect)
     model = models.load(TINY)
     maps = explain.grad_cam(model, images)
-    shown = {m.label: m.value for m in at.metric}
-    expected = {
-        "deletion AUC (lower = better)": explain.metrics.deletion_auc(model, images, maps)[0],
-        "insertion AUC (higher = better)": explain.metrics.insertion_auc(model, images, maps)[0],
-    }
-    for label, value in expected.items():
-        assert shown[label] == f"{value:.3f}"
+    shown = {m.label: (m.value, m.delta) for m in at.metric}
+    noise = np.random.default_rng(0).random((8, *maps.shape[1:]), dtype=np.float32)
+    copies = np.repeat(images, 8, axis=0)
+    for label, auc in (
+        ("deletion AUC (lower = better)", explain.metrics.deletion_auc),
+        ("insertion AUC (higher = better)", explain.metrics.insertion_auc),
+    ):
+        value, chance = auc(model, images, maps)[0], auc(model, copies, noise).mean()
+        assert shown[label] == (f"{value:.3f}", f"{value - chance:+.3f} vs random maps")
     assert f"grad_cam on {name}" in captions(at)
 
     # ground-truth benchmark: the table equals the library's on the same faces and methods
