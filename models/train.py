@@ -220,11 +220,12 @@ def _targets(full, train_rows, cfg: TrainConfig) -> np.ndarray:
     return np.where(valid[:, None], blended, onehot).astype(np.float32)
 
 
-def teacher_probs(teachers: str, images: np.ndarray, classes) -> np.ndarray:
+def teacher_probs(teachers: str, images: np.ndarray, classes, safe_mode: bool = True) -> np.ndarray:
     """(N, K) mean flip-TTA probabilities of the comma-separated `teachers` over `classes`.
 
     Each teacher is a bundled name or a .keras file whose card names its classes; a teacher
     over more classes (fer7 for emo3) is read on `classes` only and renormalised.
+    `safe_mode=False` (--unsafe-load) loads files holding a Lambda layer.
 
     Raises:
         ValueError: a teacher has no class names, or lacks one of `classes`.
@@ -237,7 +238,7 @@ def teacher_probs(teachers: str, images: np.ndarray, classes) -> np.ndarray:
             ".keras files."
         )
     for name in names:
-        model = zoo.load(name)
+        model = zoo.load(name, safe_mode=safe_mode)
         known = list(getattr(model, "class_names", ()) or ())
         missing = [c for c in classes if c not in known]
         if missing:
@@ -268,7 +269,7 @@ def _cached_teacher_probs(out: Path, cfg: TrainConfig, images: np.ndarray, class
         with np.load(path) as cached:
             if str(cached["key"]) == key:
                 return cached["probs"]
-    probs = teacher_probs(cfg.teacher, images, classes)
+    probs = teacher_probs(cfg.teacher, images, classes, safe_mode=not cfg.unsafe_load)
     with atomic_file(path, "wb") as file:
         np.savez(file, key=np.array(key), probs=probs)
     return probs
@@ -297,7 +298,7 @@ def _build(cfg: TrainConfig, input_shape, num_classes: int, classes) -> keras.Mo
     if not cfg.init:
         model = zoo.build(cfg.arch, num_classes, input_shape, **cfg.arch_kwargs)
     else:
-        source = zoo.load(cfg.init)
+        source = zoo.load(cfg.init, safe_mode=not cfg.unsafe_load)
         if source.outputs[0].shape[-1] == num_classes and not cfg.freeze:
             model = source  # fine-tuning a model already trained on these classes: keep its head
         else:

@@ -46,6 +46,7 @@ class TrainConfig:
     tta: bool = True
     test_split: str | None = "publictest"
     arch_kwargs: dict = field(default_factory=dict)
+    unsafe_load: bool = False  # load --init / --teacher files with safe_mode=False
 
     @property
     def last_epoch(self) -> int:

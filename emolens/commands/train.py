@@ -7,7 +7,7 @@ import json
 import sys
 from dataclasses import fields
 
-from emolens.commands._options import folder_out, positive_int
+from emolens.commands._options import add_unsafe_load_flag, folder_out, positive_int
 from emolens.models.train_config import TrainConfig
 
 HELP = {
@@ -118,6 +118,7 @@ def add_parser(subparsers) -> None:
         help="split the card's test numbers come from (default: %(default)s)",
     )
     p.add_argument("--arch-kwargs", default=None, help="JSON, e.g. '{\"width\": 32}'")
+    add_unsafe_load_flag(p)  # for --init and --teacher files
 
 
 def train_config(args: argparse.Namespace) -> TrainConfig:

@@ -78,13 +78,41 @@ def test_index_refuses_then_indexes_a_lambda_model(lambda_model, tmp_path, capsy
 
 @pytest.mark.parametrize(
     "command",
-    ["explain", "index", "evaluate", "predict", "export", "export-space", "demo", "dashboard"],
+    [
+        "explain",
+        "index",
+        "evaluate",
+        "predict",
+        "export",
+        "export-space",
+        "demo",
+        "dashboard",
+        "train",  # its --init and --teacher files
+    ],  # fmt: skip
 )
 def test_every_command_loading_a_user_model_has_the_flag(command):
     sub = next(a for a in build_parser()._actions if a.dest == "command").choices[command]
     flag = next(a for a in sub._actions if "--unsafe-load" in a.option_strings)
     assert flag.default is False and "only for files you trust" in flag.help
     assert "RUNS code" in flag.help
+
+
+def test_train_refuses_then_starts_from_a_lambda_model(tmp_path, capsys):
+    """--init names --unsafe-load in its refusal; train had no such flag before."""
+    keras.utils.set_random_seed(0)
+    images = keras.Input((48, 48, 1))
+    doubled = keras.layers.Lambda(lambda t: t * 2.0)(images)
+    acts = keras.layers.Conv2D(4, 3, strides=4, activation="relu", name="feat")(doubled)
+    logits = keras.layers.Dense(3, name="logits")(keras.layers.GlobalAveragePooling2D()(acts))
+    lambda_model = tmp_path / "lambda48.keras"
+    keras.Model(images, keras.layers.Softmax(name="probs")(logits)).save(lambda_model)
+    argv = ["train", "--data", "synthetic", "--limit", "64", "--epochs", "1", "--batch-size", "32"]
+    argv += ["--init", str(lambda_model), "--out", str(tmp_path / "run"), "--no-tta"]
+    assert main(argv) == 2
+    assert "--unsafe-load" in capsys.readouterr().err
+    assert main([*argv, "--unsafe-load"]) == 0
+    card = json.loads((tmp_path / "run" / "vgg_emo3.json").read_text())
+    assert "--unsafe-load" in card["command"]  # the card's command reproduces the run
 
 
 def test_the_dashboard_loads_a_lambda_model_only_with_the_flag(lambda_model, monkeypatch):

@@ -354,7 +354,7 @@ def test_distillation_targets_blend_the_teachers_flip_tta_probabilities(
     # A resumed run reads the teachers' probabilities back instead of recomputing them ...
     assert [p.name for p in tmp_path.glob("*teacher_probs*")] == ["teacher_probs.npz"]
 
-    def no_teacher(name):
+    def no_teacher(name, **options):
         raise AssertionError(f"teacher {name} was loaded again")
 
     monkeypatch.setattr(zoo, "load", no_teacher)
