@@ -46,9 +46,17 @@ def default_model_name() -> str:
     return read_settings().user_model_label or models.default_model()
 
 
-@st.cache_resource(max_entries=6, show_spinner="Loading the model ...")
 def load_model(name: str):
-    """The Keras model listed as `name` (bundled, registered, or the user's file)."""
+    """The Keras model listed as `name` (bundled, registered, or the user's file).
+
+    Cached with a digest of its file, so a file retrained in place is loaded again.
+    """
+    return _load_model(name, _model_digest(name))
+
+
+@st.cache_resource(max_entries=6, show_spinner="Loading the model ...")
+def _load_model(name: str, digest: str):
+    """`load_model`'s cached loader (`digest`: the cache key only)."""
     from emolens import models
 
     settings = read_settings()
@@ -435,12 +443,14 @@ def build_store(model_name: str, source: str, split: str, out: Path, progress) -
     Raises:
         ValueError: the data is synthetic and the model has classes no synthetic face shows.
     """
+    from emolens.explain.data import CLASS_SETS
     from emolens.explain.data.synthetic import DRAWABLE
     from emolens.explain.store import index
 
     model = load_model(model_name)
-    missing = [c for c in getattr(model, "class_names", ()) or () if c not in DRAWABLE]
-    if source == "synthetic" and missing:
+    names = [str(c).lower() for c in getattr(model, "class_names", ()) or ()]
+    missing = [c for c in names if c not in DRAWABLE]
+    if source == "synthetic" and missing and set(names) <= {*CLASS_SETS["fer7"]}:
         raise ValueError(
             f"FER2013 is not here, and the synthetic faces that stand in for it show no "
             f"{', '.join(missing)}. Point --data (or EMOLENS_DATA) at a folder holding "

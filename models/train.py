@@ -416,7 +416,10 @@ def train(cfg: TrainConfig, verbose: int | str = "auto") -> dict:
     if finished:
         base = _build(cfg, full.images.shape[1:], len(classes), classes)  # weights come next
     elif state:
-        wrapper = keras.saving.load_model(out / "checkpoint.keras", safe_mode=True)
+        wrapper = keras.saving.load_model(
+            out / "checkpoint.keras",
+            safe_mode=not cfg.unsafe_load,  # an --init Lambda stays
+        )
         restore_seed_states(wrapper, state.get("seed_states", {}))  # older runs have none
         base = wrapper.get_layer(state["base_name"])
         # The same schedule when resuming; one spanning the new length when --epochs grew

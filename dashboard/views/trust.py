@@ -133,7 +133,7 @@ if maps is not None:
     )
 
 st.header("Sanity check")
-if images is not None and st.toggle("Randomise the model layer by layer", key="trust_sanity"):
+if maps is not None and st.toggle("Randomise the model layer by layer", key="trust_sanity"):
     curve = sanity_curve(model_name, method, images)
     st.line_chart(curve.set_index("layer")[["spearman", "ssim"]])
     st.caption(

@@ -127,14 +127,18 @@ def make_plan(
     """The plan of a store (see `_plan.start_plan`): everything that decides its contents."""
     model_file = options["model_file"]
     with_cam = "grad_cam" in methods
+    model_record = {
+        "name": options["model_name"] or model.name,
+        "file": str(model_file) if model_file else None,
+        "file_sha256": file_sha256(model_file) if model_file else None,
+        "weights_sha256": weights_sha256(model),
+    }
+    pixel_range = _input_range(model)
+    if pixel_range is not None:  # only then: plans of [0, 1] models stay as they were
+        model_record["input_range"] = pixel_range
     return {
         "format": _layout.FORMAT,
-        "model": {
-            "name": options["model_name"] or model.name,
-            "file": str(model_file) if model_file else None,
-            "file_sha256": file_sha256(model_file) if model_file else None,
-            "weights_sha256": weights_sha256(model),
-        },
+        "model": model_record,
         "data": {
             "source": options["source"],
             "split": options["split"],
@@ -154,6 +158,21 @@ def make_plan(
         "versions": versions(),
         "created": now(),
     }
+
+
+def _input_range(model) -> list[float] | None:
+    """[low, high] of the pixels `model` is fed, or None when it takes [0, 1] as is.
+
+    Read from `models.with_input_range`'s "input_range" Rescaling, which has no weights: so
+    weights_sha256 alone would let one store mix shards fed two ranges.
+    """
+    import keras
+
+    layer = next((x for x in model.layers if x.name == "input_range"), None)
+    if not isinstance(layer, keras.layers.Rescaling):
+        return None
+    offset = float(layer.offset)
+    return [offset, offset + float(layer.scale)]
 
 
 def _remove_temp_files(store: Path) -> None:

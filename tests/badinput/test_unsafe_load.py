@@ -110,9 +110,11 @@ def test_train_refuses_then_starts_from_a_lambda_model(tmp_path, capsys):
     argv += ["--init", str(lambda_model), "--out", str(tmp_path / "run"), "--no-tta"]
     assert main(argv) == 2
     assert "--unsafe-load" in capsys.readouterr().err
-    assert main([*argv, "--unsafe-load"]) == 0
+    assert main([*argv, "--unsafe-load", "--epochs", "2", "--stop-epoch", "1"]) == 0
+    assert main([*argv, "--unsafe-load", "--epochs", "2"]) == 0  # resumes its Lambda checkpoint
     card = json.loads((tmp_path / "run" / "vgg_emo3.json").read_text())
     assert "--unsafe-load" in card["command"]  # the card's command reproduces the run
+    assert card["training"].startswith("2 epochs")
 
 
 def test_the_dashboard_loads_a_lambda_model_only_with_the_flag(lambda_model, monkeypatch):

@@ -231,8 +231,19 @@ def test_each_model_file_gets_its_own_store_folder(app_env, monkeypatch, tmp_pat
         return loaders.store_folder("checkpoint.keras (yours)", source, split)
 
     folders = [folder(first), folder(second)]
+    before = loaders.load_model("checkpoint.keras (yours)")  # second: the env points there
+    folder(first)
+    loaded = loaders.load_model("checkpoint.keras (yours)")
     shutil.copy(models.zoo._resolve(TINY2), first)  # retrained in place
     folders.append(folder(first))
+    # the model is loaded again too, so the new store is not built with the old weights
+    retrained = loaders.load_model("checkpoint.keras (yours)")
+    assert before is not loaded and retrained is not loaded
+    assert len(retrained.weights) == len(loaded.weights)
+    assert any(
+        not np.array_equal(a.numpy(), b.numpy())
+        for a, b in zip(retrained.weights, loaded.weights, strict=True)
+    )
     folders.append(folder(first, EMOLENS_DASHBOARD_CLASSES="angry,happy,sad"))
     assert len(set(folders)) == 4
     assert folder(first) == folders[3]  # the same file and options: the same store

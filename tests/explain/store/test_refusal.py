@@ -37,6 +37,8 @@ def _snapshot(store):
         ([], 20, "data.num_images: 16 -> 20"),
         (["--layer", "conv1"], 16, "layer: None -> 'conv1'"),
         (["--map-dtype", "float16"], 16, "maps.dtype: 'uint8' -> 'float16'"),
+        # same weights, other pixels: a range has no weights, so it is recorded by itself
+        (["--input-range=-1,1"], 16, "model.input_range: None -> [-1.0, 1.0]"),
     ],
 )
 def test_a_rerun_with_other_arguments_is_refused_and_changes_nothing(
@@ -78,8 +80,11 @@ def test_a_second_writer_is_refused_while_the_first_holds_the_store(tmp_path, bu
 def test_unknown_methods_and_bad_options_are_refused(tmp_path, built, capsys):
     assert run_cli(index_args(built[0], tmp_path / "a", 8, "--method", "grad_kam")) == 2
     assert "Known methods: grad_cam" in _one_line_error(capsys)
-    assert run_cli(index_args(built[0], tmp_path / "b", 8, "--shard-size", "0")) == 2
-    assert "shard_size >= 1" in _one_line_error(capsys)
+    with pytest.raises(SystemExit) as exit_info:  # refused while parsing, before any work
+        run_cli(index_args(built[0], tmp_path / "b", 8, "--shard-size", "0"))
+    assert exit_info.value.code == 2
+    assert "argument --shard-size: must be at least 1; got 0" in capsys.readouterr().err
+    assert not (tmp_path / "b").exists()
     fer7 = index_args(built[0], tmp_path / "c", 8)
     fer7[fer7.index("emo3")] = "fer7"
     assert run_cli(fer7) == 2
