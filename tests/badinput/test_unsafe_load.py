@@ -129,7 +129,7 @@ def test_the_dashboard_loads_a_lambda_model_only_with_the_flag(lambda_model, mon
             monkeypatch.setenv(key, value)
         return read_settings()
 
-    loaders.load_model.clear()
+    loaders._load_model.clear()
     try:
         settings = settings_of()
         assert not settings.unsafe_load
@@ -140,5 +140,5 @@ def test_the_dashboard_loads_a_lambda_model_only_with_the_flag(lambda_model, mon
         model = loaders.load_model(settings.user_model_label)
         assert model.class_names == ("angry", "happy", "sad")
     finally:
-        loaders.load_model.clear()
+        loaders._load_model.clear()
     record("graceful")
