@@ -83,20 +83,27 @@ def build_mobilenetv2(
     return keras.Model(images, classifier_head(x, num_classes, 0.3), name="mobilenetv2")
 
 
-def _efficientnet_backbone(size, weights, width: float) -> keras.Model:
-    """EfficientNetB0's backbone for (H, W) `size`, channels scaled by `width` (1.0: Keras's B0)."""
+def _efficientnet_backbone(size, weights, width: float, drop_connect: float) -> keras.Model:
+    """EfficientNetB0's backbone for (H, W) `size`, channels scaled by `width` (1.0: Keras's B0),
+    stochastic depth up to `drop_connect` (0.2: Keras's B0)."""
     if not width > 0:
         raise ValueError(
             f"width must be > 0; got {width}. Use 1.0 for EfficientNetB0 as published."
         )
-    if width == 1.0:
+    if not 0.0 <= drop_connect < 1.0:
+        raise ValueError(
+            f"drop_connect must be in [0, 1); got {drop_connect}. Use 0.2 (EfficientNetB0's) "
+            "or 0.0 to turn stochastic depth off."
+        )
+    if width == 1.0 and drop_connect == 0.2:
         return keras.applications.EfficientNetB0(
             input_shape=size + (3,), include_top=False, weights=weights
         )
     if weights == "imagenet":
         raise ValueError(
-            f"ImageNet weights exist only for width 1.0; got width={width}. Use width=1.0 with "
-            "them, or weights=None to train a narrower net from scratch (or a weights file "
+            f"ImageNet weights are loaded only for EfficientNetB0 as published; got "
+            f"width={width}, drop_connect={drop_connect}. Use width=1.0 and drop_connect=0.2 "
+            "with them, or weights=None to train this net from scratch (or a weights file "
             "saved from a net of this width)."
         )
     # keras.applications exports only the fixed B0-B7 builders; their common builder takes the
@@ -108,6 +115,7 @@ def _efficientnet_backbone(size, weights, width: float) -> keras.Model:
         1.0,
         224,
         0.2,
+        drop_connect,
         name="efficientnetb0",
         include_top=False,
         weights=weights,
@@ -121,12 +129,15 @@ def build_efficientnetb0(
     weights: str | None = None,
     input_scale: float = 1.0,
     width: float = 1.0,
+    drop_connect: float = 0.2,
 ) -> keras.Model:
     """EfficientNetB0 (Tan & Le 2019) backbone + GAP + logits + softmax; ~4.1M params.
 
     `input_scale` resizes the faces inside the model first, as for `build_mobilenetv2`.
     `width` scales every layer's channels as EfficientNet's width coefficient does (B0 is
-    1.0; 0.5 has 1.1M backbone parameters), depth unchanged.
+    1.0; 0.5 has 1.1M backbone parameters), depth unchanged. `drop_connect` is the stochastic
+    depth rate of the last block (earlier blocks drop less; 0.2 as in B0, 0.0 turns it off:
+    a small net on 14k faces underfits with it).
     """
     images = model_input(input_shape)
     resized, size = _scaled(images, input_shape, input_scale)
@@ -134,6 +145,6 @@ def build_efficientnetb0(
     # The backbone divides by 255 and, with ImageNet weights, normalises by their mean and std
     # (without them its Normalization layer is the identity: the stem sees [0, 1]).
     scaled = layers.Rescaling(255.0, name="to_0_255")(rgb)
-    backbone = _efficientnet_backbone(size, weights, width)
+    backbone = _efficientnet_backbone(size, weights, width, drop_connect)
     x = layers.GlobalAveragePooling2D(name="gap")(backbone(scaled))
     return keras.Model(images, classifier_head(x, num_classes, 0.3), name="efficientnetb0")

@@ -147,7 +147,8 @@ def test_vit_hybrid_stem_has_the_asked_widths_and_depth():
             "efficientnetb0",
             (48, 48, 1),
             {"width": 0.5, "weights": "imagenet"},
-            r"ImageNet weights exist only for width 1\.0; got width=0\.5\. .*weights=None",
+            r"ImageNet weights are loaded only for EfficientNetB0 as published; got width=0\.5, "
+            r"drop_connect=0\.2\. .*weights=None",
         ),
         ("vit", (50, 50, 1), {"patch_size": 4}, "50x50 is not a multiple of patch_size=4"),
         ("vit", (48, 48, 1), {"dim": 10, "heads": 4}, "dim=10 must be divisible by heads=4"),
@@ -278,3 +279,32 @@ def test_input_scale_resizes_inside_the_model_to_a_finer_last_grid(name, tmp_pat
     model.save(tmp_path / "m.keras")
     reloaded = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
     np.testing.assert_allclose(_probs(reloaded, images), _probs(model, images), atol=1e-6)
+
+
+def test_efficientnetb0_drop_connect_sets_stochastic_depth_and_round_trips(tmp_path):
+    """drop_connect is the last block's stochastic-depth rate (B0's 0.2 by default; earlier
+    blocks drop linearly less); 0.0 leaves no block dropout; the rate survives save/load;
+    out-of-range rates and ImageNet weights on a non-published net are refused."""
+
+    def rates(model):
+        backbone = model.get_layer("efficientnetb0")
+        return [
+            layer.rate
+            for layer in backbone.layers
+            if isinstance(layer, keras.layers.Dropout) and layer.name.endswith("_drop")
+        ]
+
+    default = rates(zoo.build("efficientnetb0", "emo3", (48, 48, 1), width=0.5))
+    assert len(default) == 9 and 0.0 < min(default) and max(default) < 0.2
+    assert default == sorted(default) and max(default) == pytest.approx(0.175)  # 0.2 * 14 / 16
+    off = zoo.build("efficientnetb0", "emo3", (48, 48, 1), width=0.5, drop_connect=0.0)
+    assert rates(off) == []  # keras adds the dropout layer only for a positive rate
+    # 9: the blocks with a residual connection (B0 has 16 blocks)
+    half = zoo.build("efficientnetb0", "emo3", (48, 48, 1), width=0.5, drop_connect=0.1)
+    assert max(rates(half)) == pytest.approx(max(default) / 2)
+    half.save(tmp_path / "m.keras")
+    assert rates(keras.saving.load_model(tmp_path / "m.keras")) == rates(half)
+    with pytest.raises(ValueError, match=r"drop_connect must be in \[0, 1\); got 1.0"):
+        zoo.build("efficientnetb0", "emo3", (48, 48, 1), width=0.5, drop_connect=1.0)
+    with pytest.raises(ValueError, match="drop_connect=0.0. Use width=1.0 and drop_connect=0.2"):
+        zoo.build("efficientnetb0", "emo3", (48, 48, 1), weights="imagenet", drop_connect=0.0)
