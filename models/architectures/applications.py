@@ -84,8 +84,10 @@ def build_mobilenetv2(
 
 
 def _efficientnet_backbone(size, weights, width: float, drop_connect: float) -> keras.Model:
-    """EfficientNetB0's backbone for (H, W) `size`, channels scaled by `width` (1.0: Keras's B0),
-    stochastic depth up to `drop_connect` (0.2: Keras's B0)."""
+    """EfficientNetB0's backbone for (H, W) `size` (B0 at width 1.0 and drop_connect 0.2).
+
+    `width` scales the channels; `drop_connect` is the last block's stochastic-depth rate.
+    """
     if not width > 0:
         raise ValueError(
             f"width must be > 0; got {width}. Use 1.0 for EfficientNetB0 as published."
