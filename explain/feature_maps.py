@@ -59,16 +59,29 @@ def default_layers(model: keras.Model) -> list[str]:
 
     A conv block is a convolution plus the BatchNorm / activation layers that only it feeds, so
     `conv -> bn -> relu` contributes the ReLU output. Attention layers are MultiHeadAttention
-    layers (their scores) and layers named 'attn_probs...'.
+    layers (their scores) and layers named 'attn_probs...'. Convolutions on a 1x1 grid (the
+    squeeze-excitation gates of MobileNetV3 / EfficientNet) are left out: each of their maps is
+    one pixel; pass their names to `feature_maps` to read them anyway.
     """
     names = []
     for name, layer, owner in _walk(model):
         if isinstance(layer, _CONVS):
             end = _block_end(layer, owner)
+            if _one_pixel(end):
+                continue
             names.append(name[: len(name) - len(layer.name)] + end.name)
         elif is_attention_layer(layer):
             names.append(name)
     return list(dict.fromkeys(names))
+
+
+def _one_pixel(layer: keras.layers.Layer) -> bool:
+    """Whether `layer`'s output is a (N, 1, 1, C) grid (False when its shape is unknown)."""
+    try:
+        shape = tuple(layer.output.shape)
+    except (AttributeError, ValueError):  # a shared layer has no single output
+        return False
+    return len(shape) == 4 and shape[1] == 1 and shape[2] == 1
 
 
 def _layer_names(model: keras.Model, layers) -> list[str]:

@@ -43,6 +43,23 @@ def test_default_layers_are_conv_block_outputs(model):
     assert default_layers(nested) == ["stem", "squeeze", "backbone/inner_relu"]
 
 
+def test_default_layers_leave_out_squeeze_excitation_gates():
+    """A squeeze-excitation block's 1x1 convs act on a pooled (N, 1, 1, C) tensor: one-pixel
+    maps, left out of the defaults (EfficientNetB0 has 32 of them), still readable by name."""
+    images = keras.Input((8, 8, 1), name="image")
+    x = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="conv")(images)
+    gate = keras.layers.GlobalAveragePooling2D(keepdims=True, name="squeeze")(x)
+    gate = keras.layers.Conv2D(2, 1, activation="relu", name="se_reduce")(gate)
+    gate = keras.layers.Conv2D(4, 1, activation="sigmoid", name="se_expand")(gate)
+    x = keras.layers.Multiply(name="excite")([x, gate])
+    x = keras.layers.Conv2D(3, 1, name="head_conv")(x)
+    logits = keras.layers.GlobalAveragePooling2D(name="gap")(x)
+    se = keras.Model(images, keras.layers.Softmax(name="probs")(logits))
+    assert default_layers(se) == ["conv", "head_conv"]
+    acts = feature_maps(se, np.zeros((2, 8, 8, 1), np.float32), ["se_reduce"])
+    assert acts["se_reduce"].shape == (2, 1, 1, 2)
+
+
 def test_activations_match_a_direct_sub_model(model, images):
     acts = feature_maps(model, images, ["feat", 1], batch_size=2)
     assert list(acts) == ["feat", "conv1"]
