@@ -46,7 +46,11 @@ def test_all_faces_gives_every_face_of_a_photo(tmp_path, tiny_model):
     both = explain_files(tiny_model, [tmp_path / "two.png"], all_faces=True)
     assert len(largest.faces) == 1 and len(both.faces) == 2
     assert [f.face for f in both.faces] == [0, 1] and both.faces[0].box == largest.faces[0].box
-    np.testing.assert_array_equal(both.faces[0].maps["grad_cam"], largest.faces[0].maps["grad_cam"])
+    # the same face, batched with another: equal up to float rounding (oneDNN's convolution
+    # sums in another order for a batch of 2; 1.5e-7 seen), as in the batch-size test below
+    np.testing.assert_allclose(
+        both.faces[0].maps["grad_cam"], largest.faces[0].maps["grad_cam"], atol=1e-6
+    )
     (x0, _, w0, _), (x1, _, w1, _) = both.faces[0].box, both.faces[1].box
     assert x0 + w0 <= 512 < x1 and w0 > w1  # the full-size face first, then the small one
 
