@@ -64,12 +64,17 @@ def logits_output(model: keras.Model):
     return model.outputs[0]
 
 
-def _has_spatial_output(layer: keras.layers.Layer) -> bool:
+def _output_shape(layer: keras.layers.Layer) -> tuple | None:
+    """`layer`'s output shape, or None when it has no single output (a shared layer)."""
     try:
-        shape = layer.output.shape
+        return tuple(layer.output.shape)
     except (AttributeError, ValueError):
-        return False
-    return len(shape) == 4
+        return None
+
+
+def _has_spatial_output(layer: keras.layers.Layer) -> bool:
+    shape = _output_shape(layer)
+    return shape is not None and len(shape) == 4
 
 
 def _walk(model: keras.Model, prefix: str = ""):
@@ -118,11 +123,14 @@ MAX_EXTRA_TOKENS = 8
 
 def _on_grid(layer: keras.layers.Layer, grid) -> tuple[int, int, int] | None:
     """(extra, h, w) when `layer` outputs tokens (N, extra + h*w, D) on `grid`, else None."""
-    try:
-        shape = layer.output.shape
-    except (AttributeError, ValueError):
-        return None
-    if len(shape) != 3 or grid is None or shape[1] is None or _reads_attention(layer):
+    shape = _output_shape(layer)
+    if (
+        shape is None
+        or len(shape) != 3
+        or grid is None
+        or shape[1] is None
+        or _reads_attention(layer)
+    ):
         return None
     extra = shape[1] - grid[0] * grid[1]
     return (extra, *grid) if 0 <= extra <= MAX_EXTRA_TOKENS else None

@@ -10,7 +10,13 @@ import numpy as np
 import tensorflow as tf
 
 from emolens.explain._batch import as_images, batches
-from emolens.explain._layers import _walk, find_layer, is_attention_layer, outputs_model
+from emolens.explain._layers import (
+    _output_shape,
+    _walk,
+    find_layer,
+    is_attention_layer,
+    outputs_model,
+)
 from emolens.explain._notebook_figure import NotebookFigure as Figure
 
 _CONVS = (
@@ -77,11 +83,8 @@ def default_layers(model: keras.Model) -> list[str]:
 
 def _one_pixel(layer: keras.layers.Layer) -> bool:
     """Whether `layer`'s output is a (N, 1, 1, C) grid (False when its shape is unknown)."""
-    try:
-        shape = tuple(layer.output.shape)
-    except (AttributeError, ValueError):  # a shared layer has no single output
-        return False
-    return len(shape) == 4 and shape[1] == 1 and shape[2] == 1
+    shape = _output_shape(layer)
+    return shape is not None and len(shape) == 4 and shape[1] == 1 and shape[2] == 1
 
 
 def _layer_names(model: keras.Model, layers) -> list[str]:

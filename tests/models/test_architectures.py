@@ -295,11 +295,11 @@ def test_efficientnetb0_drop_connect_sets_stochastic_depth_and_round_trips(tmp_p
         ]
 
     default = rates(zoo.build("efficientnetb0", "emo3", (48, 48, 1), width=0.5))
+    # 9: the blocks with a residual connection (B0 has 16 blocks)
     assert len(default) == 9 and 0.0 < min(default) and max(default) < 0.2
     assert default == sorted(default) and max(default) == pytest.approx(0.175)  # 0.2 * 14 / 16
     off = zoo.build("efficientnetb0", "emo3", (48, 48, 1), width=0.5, drop_connect=0.0)
     assert rates(off) == []  # keras adds the dropout layer only for a positive rate
-    # 9: the blocks with a residual connection (B0 has 16 blocks)
     half = zoo.build("efficientnetb0", "emo3", (48, 48, 1), width=0.5, drop_connect=0.1)
     assert max(rates(half)) == pytest.approx(max(default) / 2)
     half.save(tmp_path / "m.keras")
