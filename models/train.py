@@ -326,6 +326,20 @@ def _build(cfg: TrainConfig, input_shape, num_classes: int, classes) -> keras.Mo
     return model
 
 
+def _rotation(cfg: TrainConfig) -> float:
+    """`cfg.rotation`, checked: a fraction of a full turn in [0, 0.5].
+
+    Raises:
+        ValueError: `rotation` is outside [0, 0.5] (0.5 already allows any angle).
+    """
+    if not 0.0 <= cfg.rotation <= 0.5:
+        raise ValueError(
+            f"--rotation is a fraction of a full turn in [0, 0.5]; got {cfg.rotation}. "
+            "For 15 degrees give --rotation 0.042 (15 / 360)."
+        )
+    return cfg.rotation
+
+
 def _schedule(cfg: TrainConfig, steps_per_epoch: int):
     """Warm-up, then cosine decay to 1% of `cfg.lr` at step `cfg.epochs * steps_per_epoch`."""
     warmup = cfg.warmup_epochs * steps_per_epoch
@@ -373,6 +387,7 @@ def train(cfg: TrainConfig, verbose: int | str = "auto") -> dict:
     Writes to `cfg.out`: checkpoint.keras + state.json (each epoch), best.weights.h5,
     `<name>.keras` and its card `<name>.json` / `<name>.md`.
     """
+    _rotation(cfg)  # before any file is written
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(cfg.seed)
@@ -431,7 +446,7 @@ def train(cfg: TrainConfig, verbose: int | str = "auto") -> dict:
     else:
         base = _build(cfg, full.images.shape[1:], len(classes), classes)
         inputs = keras.Input(full.images.shape[1:], name="train_image")
-        augmented = augmentation()(inputs) if cfg.augment else inputs
+        augmented = augmentation(rotation=_rotation(cfg))(inputs) if cfg.augment else inputs
         wrapper = keras.Model(inputs, base(augmented), name="train_wrapper")
         compile_for_training(wrapper, cfg, steps)
         finished = False
@@ -510,7 +525,9 @@ def _finish(cfg: TrainConfig, out: Path, base, state: dict, full, val_rows) -> d
         f"{cfg.batch_size}, AdamW lr {cfg.lr} cosine, label smoothing "
         f"{cfg.label_smoothing}, mix {cfg.mix}"
         + (f" on {cfg.mix_prob:.0%} of batches" if cfg.mix != "none" else "")
-        + f", augment {cfg.augment}, class weights {cfg.class_weights}, TTA flip {cfg.tta}"
+        + f", augment {cfg.augment}"
+        + (f" (rotation up to {cfg.rotation * 360:.0f} degrees)" if cfg.augment else "")
+        + f", class weights {cfg.class_weights}, TTA flip {cfg.tta}"
         + (f", targets blended with FERPlus votes (weight {cfg.ferplus})" if cfg.ferplus else "")
         + (
             f", targets blended with {cfg.teacher}'s flip-TTA probabilities (weight {cfg.distill})"

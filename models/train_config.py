@@ -34,6 +34,7 @@ class TrainConfig:
     mix: str = "cutmix"
     mix_prob: float = 0.5
     augment: bool = True
+    rotation: float = 0.1  # largest random rotation, fraction of a full turn (0.1 = 36 deg)
     class_weights: bool = True
     val_fraction: float = 0.1
     patience: int = 20

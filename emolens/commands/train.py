@@ -28,6 +28,8 @@ HELP = {
     "distill": "weight of the --teacher probabilities blended into the targets "
     "(default: %(default)s)",
     "augment": "flips, shifts, zoom, rotation and contrast (default: on)",
+    "rotation": "largest random rotation with --augment, as a fraction of a full turn "
+    "(keras RandomRotation: 0.1 = 36 degrees, 0.04 = 14; 0 = none; default: %(default)s)",
     "class_weights": "weight the loss by inverse class frequency (default: on)",
     "clean": "drop near-black frames and images of unknown csv row (default: on)",
     "tta": "average test predictions with the mirrored faces (default: on)",
@@ -72,6 +74,7 @@ def add_parser(subparsers) -> None:
         "val_fraction",
         "ferplus",
         "distill",
+        "rotation",
     ):
         p.add_argument(
             "--" + name.replace("_", "-"), type=float, default=getattr(d, name), help=HELP[name]

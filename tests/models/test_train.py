@@ -129,6 +129,7 @@ def test_card_command_parses_back_to_the_same_config(trained):
         {"classes": "fer7", "data": None, "limit": None, "name": None, "weight_decay": 0.05},
         {"ferplus": 0.5, "label_smoothing": 0.0},
         {"time_limit": 480.0, "stop_epoch": 30},
+        {"augment": True, "rotation": 0.04},
     ],
 )
 def test_command_round_trips_any_config(changes, tmp_path):
@@ -395,6 +396,32 @@ def test_a_distilled_run_says_so_on_its_card(trained, tmp_path):
     )
     assert "mix none, augment" in trained[1]["training"]
     assert "targets blended" not in trained[1]["training"]
+
+
+def _rotations(model: keras.Model) -> list[float]:
+    """Factors of the RandomRotation layers inside `model`'s augmentation."""
+    pipeline = model.get_layer("augmentation")
+    return [
+        layer.factor for layer in pipeline.layers if isinstance(layer, keras.layers.RandomRotation)
+    ]
+
+
+@pytest.mark.parametrize(("rotation", "degrees"), [(0.04, 14), (0.0, 0)])
+def test_rotation_reaches_the_augmentation_and_the_card(rotation, degrees, tmp_path):
+    """--rotation sets RandomRotation's factor (0 leaves the layer out); the card says it in
+    degrees. Before the flag, every run rotated by up to 36 degrees."""
+    cfg = _config(tmp_path / "run", epochs=1, augment=True, rotation=rotation)
+    card = train(cfg, verbose=0)
+    wrapper = keras.saving.load_model(_out(cfg) / "checkpoint.keras")
+    assert _rotations(wrapper) == ([(-rotation, rotation)] if rotation else [])
+    assert f"augment True (rotation up to {degrees} degrees)" in card["training"]
+
+
+@pytest.mark.parametrize("rotation", [-0.1, 0.6])
+def test_rotation_outside_a_half_turn_is_refused_before_anything_is_written(rotation, tmp_path):
+    with pytest.raises(ValueError, match=r"--rotation is a fraction of a full turn in \[0, 0.5\]"):
+        train(_config(tmp_path / "run", augment=True, rotation=rotation), verbose=0)
+    assert not (tmp_path / "run").exists()
 
 
 def test_distillation_flags_round_trip_through_the_card_command(tmp_path):
