@@ -3,7 +3,9 @@
 # All run at once, one JAX process each. The first lease (2026-11, 5 runs at once) trained
 # 27 VGG epochs in its 15 minutes; with 3 runs each should get further, and --time-limit cuts
 # any that does not finish (its card says where): a cut run comes back as its best epoch.
-CNN=(--batch-size 128 --lr 3e-3 --patience 200)
+# Rotation up to 14 degrees, not the old default's 36: the CPU continuations with it gained
+# 2.9 points on fer7 (vgg_fer7_lightaug), and every earlier VGG underfit its training set.
+CNN=(--batch-size 128 --lr 3e-3 --patience 200 --rotation 0.04)
 
 # emo3 CNN (target 85%): the default VGG's recipe, one long cosine, lighter CutMix from the start
 run vgg_emo3_gpu --arch vgg --classes emo3 --epochs 60 --mix-prob 0.3 "${CNN[@]}"

@@ -1,0 +1,107 @@
+"""The training scripts (models/train_*.sh, models/gpu/schedule.sh) hold commands that run for
+hours, some only on a lent GPU: a misspelt flag or a chain that starts from a run no script
+makes would surface only then. Here every command they issue is recorded by a fake `emolens`
+and parsed by the real `emolens train` parser, and every chain is checked to start from a run
+that some script trains."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from emolens.cli import build_parser, train_config
+from emolens.models import zoo
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPTS = ["models/train_zoo.sh", "models/train_lineup.sh", "models/train_transfer.sh"]
+FAKE = """#!/usr/bin/env bash
+python3 -c 'import json, sys; print(json.dumps(sys.argv[1:]))' "$@" >> "$RECORD"
+"""
+
+
+def _recorded(record: Path) -> list[list[str]]:
+    return [json.loads(line) for line in record.read_text().splitlines()]
+
+
+@pytest.fixture(scope="module")
+def commands(tmp_path_factory) -> dict[str, list[list[str]]]:
+    """{script: the argument lists it passed to `emolens`}, each script run with a fake."""
+    tmp = tmp_path_factory.mktemp("scripts")
+    fake = tmp / "emolens"
+    fake.write_text(FAKE)
+    fake.chmod(0o755)
+    found = {}
+    for script in SCRIPTS:
+        record = tmp / (Path(script).stem + ".txt")
+        record.touch()
+        env = {**os.environ, "EMOLENS": str(fake), "RECORD": str(record)}
+        done = subprocess.run(
+            ["bash", str(ROOT / script), "DATA", str(tmp / "OUT")],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, f"{script} failed: {done.stderr}"
+        found[script] = _recorded(record)
+    # schedule.sh is sourced by lease.sh, which defines `run NAME ARGS...`
+    record = tmp / "schedule.txt"
+    record.touch()
+    run = f"""run() {{ local name=$1; shift; "{fake}" train --name "$name" "$@"; }}"""
+    done = subprocess.run(
+        ["bash", "-c", f"set -u; {run}; source models/gpu/schedule.sh"],
+        cwd=ROOT,
+        env={**os.environ, "RECORD": str(record)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, f"models/gpu/schedule.sh failed: {done.stderr}"
+    found["models/gpu/schedule.sh"] = _recorded(record)
+    return found
+
+
+def test_every_script_issues_its_runs(commands):
+    """The fake saw each script's runs (a broken `run` function would record none)."""
+    counts = {script: len(calls) for script, calls in commands.items()}
+    assert counts["models/train_zoo.sh"] >= 8, counts
+    assert counts["models/train_lineup.sh"] >= 5, counts
+    assert counts["models/train_transfer.sh"] == 5, counts
+    assert counts["models/gpu/schedule.sh"] == 3, counts
+
+
+def test_every_command_parses_with_the_real_train_flags(commands):
+    parser = build_parser()
+    for script, calls in commands.items():
+        for args in calls:
+            assert args[0] == "train", f"{script}: {shlex.join(args)}"
+            try:
+                cfg = train_config(parser.parse_args(args))
+            except SystemExit:  # argparse printed the unknown or malformed flag
+                pytest.fail(f"{script} issues a command emolens train refuses: {shlex.join(args)}")
+            assert cfg.arch in zoo.architectures(), f"{script}: unknown --arch {cfg.arch}"
+            assert cfg.name, f"{script}: a run without --name: {shlex.join(args)}"
+
+
+def test_every_chain_starts_from_a_run_some_script_trains(commands):
+    """--init OUT/NAME/NAME.keras must name a run a script trains; teachers must be bundled
+    models or such runs."""
+    parser = build_parser()
+    configs = [
+        train_config(parser.parse_args(args)) for calls in commands.values() for args in calls
+    ]
+    trained = {cfg.name for cfg in configs}
+    for cfg in configs:
+        if cfg.init:
+            init = Path(cfg.init)
+            assert init.stem == init.parent.name and init.suffix == ".keras", cfg.init
+            assert init.stem in trained, f"{cfg.name} starts from {cfg.init}, which no script makes"
+        for teacher in filter(None, (cfg.teacher or "").split(",")):
+            assert teacher in trained or teacher in zoo.bundled(), (
+                f"{cfg.name}'s teacher {teacher} is neither trained by a script nor bundled"
+            )
