@@ -26,7 +26,14 @@ run vit_hybrid_emo3 --arch vit --classes emo3 --epochs 22 --batch-size 128 --lr 
       --init "$OUT/vgg_fer7/vgg_fer7.keras" &&
   run vgg_fer7_acc --arch vgg --classes fer7 --epochs 11 --batch-size 128 --lr 7e-4 \
       --warmup-epochs 1 --no-class-weights --mix-prob 0.25 --patience 40 \
-      --unfreeze-from block1_conv1_conv --init "$OUT/vgg_fer7_anneal/vgg_fer7_anneal.keras"
+      --unfreeze-from block1_conv1_conv --init "$OUT/vgg_fer7_anneal/vgg_fer7_anneal.keras" &&
+  # lighter augmentation (rotation up to 14 degrees, CutMix on 10%): every earlier VGG underfit
+  run vgg_fer7_lightaug --arch vgg --classes fer7 --epochs 11 --batch-size 128 --lr 1e-3 \
+      --warmup-epochs 1 --mix-prob 0.1 --rotation 0.04 --no-class-weights --patience 40 \
+      --unfreeze-from block1_conv1_conv --init "$OUT/vgg_fer7_acc/vgg_fer7_acc.keras" &&
+  run vgg_fer7_lightaug2 --arch vgg --classes fer7 --epochs 7 --batch-size 128 --lr 7e-4 \
+      --warmup-epochs 1 --mix-prob 0.1 --rotation 0.04 --no-class-weights --patience 40 \
+      --unfreeze-from block1_conv1_conv --init "$OUT/vgg_fer7_lightaug/vgg_fer7_lightaug.keras"
 ) &
 run_anneal() {  # second stage of vgg_emo3 (see its card)
   run vgg_emo3_anneal --arch vgg --classes emo3 --epochs 6 --batch-size 128 --lr 4e-4 \
@@ -39,4 +46,8 @@ run_anneal
 run vgg_emo3_lowmix --arch vgg --classes emo3 --epochs 10 --batch-size 128 --lr 3e-4 \
     --warmup-epochs 1 --mix-prob 0.2 --patience 40 --unfreeze-from block1_conv1_conv \
     --init "$OUT/vgg_emo3_anneal/vgg_emo3_anneal.keras"
+# fourth stage: lighter augmentation (rotation up to 14 degrees, CutMix on 10%)
+run vgg_emo3_lightaug --arch vgg --classes emo3 --epochs 12 --batch-size 128 --lr 1e-3 \
+    --warmup-epochs 1 --mix-prob 0.1 --rotation 0.04 --patience 40 \
+    --unfreeze-from block1_conv1_conv --init "$OUT/vgg_emo3_lowmix/vgg_emo3_lowmix.keras"
 # Transfer learning and fine-tuning (LeNet and VGG): models/train_transfer.sh

@@ -62,6 +62,7 @@ run() {
   PIDS+=($!)
 }
 PIDS=()
+export INIT_DIR=${INIT_DIR:-$REPO/.gpu/init} # the --init models prepare.sh halved
 . "${SCHEDULE:-$REPO/models/gpu/schedule.sh}"
 if [ ${#PIDS[@]} -eq 0 ]; then
   echo "no run started: the names asked for ($*) are not in the schedule" && exit 2

@@ -3,7 +3,7 @@
 # no TensorFlow or Keras, and a call carries at most 64 MiB of working tree. This puts into
 # .gpu/ (ignored by git) what it lacks: Keras 3 and the two of its needs missing there, as
 # Python 3.12 wheels, and the FER2013 npz files re-packed to ~57 MB (models/gpu/pack_data.py;
-# never commit them). Refuses to start when models/weights has staged changes. The bundled weights (models/weights) would push the tree past 64 MiB, so
+# never commit them), and the schedule's --init models halved to float16 in .gpu/init. Refuses to start when models/weights has staged changes. The bundled weights (models/weights) would push the tree past 64 MiB, so
 # they leave git's index for the call (the files stay on disk); models/gpu/collect.sh puts them
 # back, and until then a pre-commit hook refuses commits. Run collect.sh even when the call fails.
 # Usage: models/gpu/prepare.sh [DATA_DIR=../shared/data] [emo3|fer7 = fer7]
@@ -26,6 +26,15 @@ fi
 rm -f $(ls .gpu/fer2013-*.tar.xz 2>/dev/null | grep -v "fer2013-$CLASSES.tar.xz")
 [ -f ".gpu/fer2013-$CLASSES.tar.xz" ] ||
   "$PY" models/gpu/pack_data.py "$DATA" ".gpu/fer2013-$CLASSES.tar.xz" --classes "$CLASSES"
+# The schedule's --init models ("$INIT/NAME.keras"), halved to float16 (models/gpu/pack_init.py),
+# from runs/NAME/ or the bundled weights.
+rm -rf .gpu/init
+for name in $(grep -o 'INIT/[A-Za-z0-9_]*\.keras' models/gpu/schedule.sh | sed 's#INIT/##; s#\.keras##' | sort -u); do
+  src=runs/$name/$name.keras
+  [ -f "$src" ] || src=models/weights/$name.keras
+  [ -f "$src" ] || { echo "the schedule starts from $name, found neither in runs/ nor models/weights"; exit 1; }
+  "$PY" models/gpu/pack_init.py .gpu/init "$src"
+done
 git diff --cached --quiet -- models/weights ||
   { echo "models/weights has staged changes: commit or unstage them first"; exit 1; }
 # What travels: tracked and untracked-not-ignored files, less the weights, plus .gpu/.

@@ -115,3 +115,43 @@ def test_lease_trains_the_schedule_and_packs_one_tar_per_run(tmp_path):
         card = json.load(tar.extractfile("tiny/tiny.json"))
     assert card["backend"] == "jax" and "--time-limit" in card["command"]
     assert card["training"].startswith("2 epochs (best ") and "cut by" not in card["training"]
+
+
+def test_pack_init_halves_the_weights_and_loads_as_the_same_model(tmp_path):
+    """A halved --init copy: float16 on disk, float32 variables once loaded, the same
+    predictions to float16 rounding, about half the bytes."""
+    import keras
+
+    spec = importlib.util.spec_from_file_location("pack_init", ROOT / "models/gpu/pack_init.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    inputs = keras.Input((48, 48, 1))
+    x = keras.layers.Conv2D(32, 3, activation="relu")(inputs)
+    x = keras.layers.BatchNormalization()(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    model = keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(x))
+    model.layers[1].set_weights(
+        [
+            w + np.random.default_rng(1).normal(0, 0.3, w.shape)
+            for w in model.layers[1].get_weights()
+        ]
+    )
+    model(np.zeros((1, 48, 48, 1), np.float32))
+    big = keras.Sequential(
+        [keras.Input((48, 48, 1)), keras.layers.Flatten(), keras.layers.Dense(64)]
+    )
+    for name, m in (("small", model), ("big", big)):
+        m.save(tmp_path / f"{name}.keras")
+    size = module.halve(tmp_path / "big.keras", tmp_path / "big_half.keras")
+    assert size < 0.6 * (tmp_path / "big.keras").stat().st_size
+    module.halve(tmp_path / "small.keras", tmp_path / "small_half.keras")
+    loaded = keras.saving.load_model(tmp_path / "small_half.keras")
+    assert all(w.dtype == "float32" for w in loaded.weights)
+    faces = np.random.default_rng(0).random((8, 48, 48, 1), dtype=np.float32)
+    np.testing.assert_allclose(
+        loaded.predict(faces, verbose=0), model.predict(faces, verbose=0), atol=2e-3
+    )
+    assert not np.array_equal(loaded.layers[1].get_weights()[0], model.layers[1].get_weights()[0])
+    with pytest.raises(ValueError, match="not a .keras file"):
+        module.halve(ROOT / "README.md", tmp_path / "x.keras")
+    assert not list(tmp_path.glob(".*.tmp"))
