@@ -26,17 +26,20 @@ FILTERS = [
     {"id": lzma.FILTER_DELTA, "dist": 48},
     {"id": lzma.FILTER_LZMA2, "preset": 9 | lzma.PRESET_EXTREME},
 ]
+SPLITS = ("train.npz", "publictest.npz")
 FER7_OF = {"emo3": (0, 3, 4), "fer7": tuple(range(7))}  # FER2013 labels kept
 
 
-def pack(data: Path, out: Path, classes: str = "fer7") -> dict[str, int]:
-    """Write `out`; returns {split file: rows kept}."""
+def pack(
+    data: Path, out: Path, classes: str = "fer7", splits: tuple[str, ...] = SPLITS
+) -> dict[str, int]:
+    """Write `out` with the `splits` files; returns {split file: rows kept}."""
     if classes not in FER7_OF:
         raise ValueError(f"classes must be emo3 or fer7; got {classes!r}.")
     kept = {}
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     try:
-        _write(data, tmp, FER7_OF[classes], kept)
+        _write(data, tmp, FER7_OF[classes], splits, kept)
         os.replace(tmp, out)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -44,9 +47,9 @@ def pack(data: Path, out: Path, classes: str = "fer7") -> dict[str, int]:
     return kept
 
 
-def _write(data: Path, tmp: Path, labels: tuple[int, ...], kept: dict[str, int]) -> None:
+def _write(data: Path, tmp: Path, labels, splits: tuple[str, ...], kept: dict[str, int]) -> None:
     with lzma.open(tmp, "wb", filters=FILTERS) as xz, tarfile.open(fileobj=xz, mode="w") as tar:
-        for name in ("train.npz", "publictest.npz"):
+        for name in splits:
             path = data / "fer2013" / name
             if not path.is_file():
                 raise FileNotFoundError(f"{path} not found: pass the folder holding fer2013/.")
@@ -67,5 +70,12 @@ if __name__ == "__main__":
     parser.add_argument("data", type=Path)
     parser.add_argument("out", type=Path)
     parser.add_argument("--classes", default="fer7", choices=sorted(FER7_OF))
+    parser.add_argument(
+        "--no-test",
+        action="store_true",
+        help="leave publictest.npz out (5 MB less; the cards' test numbers then come from "
+        "`emolens evaluate --update-card` here)",
+    )
     args = parser.parse_args()
-    print(pack(args.data, args.out, args.classes), f"{args.out.stat().st_size / 1e6:.1f} MB")
+    splits = SPLITS[:1] if args.no_test else SPLITS
+    print(pack(args.data, args.out, args.classes, splits), f"{args.out.stat().st_size / 1e6:.1f} MB")

@@ -19,6 +19,7 @@ from emolens.models import zoo
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = ["models/train_zoo.sh", "models/train_lineup.sh", "models/train_transfer.sh"]
+SCHEDULES = ["models/gpu/schedule.sh", "models/gpu/schedule_round2.sh"]
 FAKE = """#!/usr/bin/env bash
 python3 -c 'import json, sys; print(json.dumps(sys.argv[1:]))' "$@" >> "$RECORD"
 """
@@ -49,20 +50,21 @@ def commands(tmp_path_factory) -> dict[str, list[list[str]]]:
         )
         assert done.returncode == 0, f"{script} failed: {done.stderr}"
         found[script] = _recorded(record)
-    # schedule.sh is sourced by lease.sh, which defines `run NAME ARGS...`
-    record = tmp / "schedule.txt"
-    record.touch()
-    run = f"""run() {{ local name=$1; shift; "{fake}" train --name "$name" "$@"; }}"""
-    done = subprocess.run(
-        ["bash", "-c", f"set -u; {run}; source models/gpu/schedule.sh"],
-        cwd=ROOT,
-        env={**os.environ, "RECORD": str(record)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, f"models/gpu/schedule.sh failed: {done.stderr}"
-    found["models/gpu/schedule.sh"] = _recorded(record)
+    # the schedules are sourced by lease.sh, which defines `run NAME ARGS...`
+    for schedule in SCHEDULES:
+        record = tmp / (Path(schedule).stem + ".txt")
+        record.touch()
+        run = f"""run() {{ local name=$1; shift; "{fake}" train --name "$name" "$@"; }}"""
+        done = subprocess.run(
+            ["bash", "-c", f"set -u; {run}; source {schedule}"],
+            cwd=ROOT,
+            env={**os.environ, "RECORD": str(record)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, f"{schedule} failed: {done.stderr}"
+        found[schedule] = _recorded(record)
     return found
 
 
@@ -73,6 +75,7 @@ def test_every_script_issues_its_runs(commands):
     assert counts["models/train_lineup.sh"] >= 5, counts
     assert counts["models/train_transfer.sh"] == 5, counts
     assert counts["models/gpu/schedule.sh"] == 6, counts
+    assert counts["models/gpu/schedule_round2.sh"] == 6, counts
 
 
 def test_every_command_parses_with_the_real_train_flags(commands):
