@@ -3,7 +3,10 @@
 # All run at once, one JAX process each (16 CPU cores there). The first lease (2026-11, 5 runs
 # at once) trained an emo3 VGG epoch in ~5 s and a fer7 one in ~9 s; each schedule below is
 # sized to end inside ~7 minutes at those speeds, and --time-limit cuts any that does not (its
-# card says where): a cut run comes back as its best epoch.
+# card says where): a cut run comes back as its best epoch. Ran on 2026-12-04 (`lease.sh 570`):
+# all six ended within 343 s (emo3 VGG ~3.5 s/epoch, fer7 ~6 s, ViT ~5.5 s); the best three
+# are bundled (vgg_emo3_gpu_cont, vgg_fer7_gpu_cont_hi, vit_hybrid_emo3_gpu), and
+# schedule_round2.sh continues them on the next lease.
 # Rotation up to 14 degrees, not the old default's 36: the CPU continuations with it gained
 # 3.3 points on fer7 (vgg_fer7_lightaug, _lightaug2) and 1.4 on emo3 (vgg_emo3_lightaug), and
 # every earlier VGG underfit its training set.
