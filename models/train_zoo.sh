@@ -50,7 +50,12 @@ run vgg_emo3_lowmix --arch vgg --classes emo3 --epochs 10 --batch-size 128 --lr 
 run vgg_emo3_lightaug --arch vgg --classes emo3 --epochs 12 --batch-size 128 --lr 1e-3 \
     --warmup-epochs 1 --mix-prob 0.1 --rotation 0.04 --patience 40 \
     --unfreeze-from block1_conv1_conv --init "$OUT/vgg_emo3_lowmix/vgg_emo3_lowmix.keras"
-# The bundled vgg_emo3_gpu_cont, vgg_fer7_gpu_cont_hi and vit_hybrid_emo3_gpu come from a GPU
+# The bundled vgg_emo3_gpu_cont and vgg_fer7_gpu_cont_hi (and vit_hybrid_emo3_gpu) come from a GPU
 # lease: models/gpu/schedule.sh holds their commands (the VGGs continue this script's
 # vgg_emo3_lightaug and vgg_fer7_lightaug2; run there by models/gpu/lease.sh, or here, slowly).
+# After that lease (its runs unpacked into $OUT/gpu by models/gpu/collect.sh): the bundled ViT,
+# a lighter-augmentation continuation of vit_hybrid_emo3_gpu (see its card).
+run vit_hybrid_emo3_light --arch vit --classes emo3 --epochs 8 --batch-size 128 --lr 3e-4 \
+    --weight-decay 0.05 --warmup-epochs 1 --mix-prob 0.1 --rotation 0.04 --patience 40 \
+    --init "$OUT/gpu/vit_hybrid_emo3_gpu/vit_hybrid_emo3_gpu.keras"
 # Transfer learning and fine-tuning (LeNet and VGG): models/train_transfer.sh
