@@ -115,7 +115,8 @@ def region_rows(model_name, model, images, labels, classes, methods):
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared/data"))
-    parser.add_argument("--models", default="vgg_emo3_gpu_cont,vit_hybrid_emo3_light")  # default CNN, ViT
+    # the default CNN and the bundled ViT
+    parser.add_argument("--models", default="vgg_emo3_gpu_cont,vit_hybrid_emo3_light")
     parser.add_argument("--methods", default=",".join(CHEAP))
     parser.add_argument("--region-methods", default="grad_cam,saliency,attention_relevance")
     parser.add_argument("--n", type=int, default=24)

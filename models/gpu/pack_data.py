@@ -1,11 +1,13 @@
 """Re-pack the FER2013 npz files small enough to travel to a lent GPU machine (run here).
 
-Usage: python models/gpu/pack_data.py DATA_DIR OUT.tar.xz [--classes emo3|fer7] [--no-test]
+Usage: python models/gpu/pack_data.py DATA_DIR OUT.tar.xz [--classes emo3|fer7]
+       [--no-test]
 
 Keeps what `emolens train` reads (x, y, orig_index, ferplus_votes) of the chosen classes'
 rows, as uncompressed npz inside one xz tar: 50.3 MB for fer7, 44.9 MB with --no-test (the
-shared npz files are 69 MB; emo3 keeps 57% of the rows). The file is written whole (temp file, then rename). Never commit it:
-the data may not be redistributed (../shared/data/README.md).
+shared npz files are 69 MB; emo3 keeps 57% of the rows). The file is written whole (temp
+file, then rename). Never commit it: the data may not be redistributed
+(../shared/data/README.md).
 """
 
 from __future__ import annotations
@@ -78,4 +80,5 @@ if __name__ == "__main__":
     )
     args = parser.parse_args()
     splits = SPLITS[:1] if args.no_test else SPLITS
-    print(pack(args.data, args.out, args.classes, splits), f"{args.out.stat().st_size / 1e6:.1f} MB")
+    kept = pack(args.data, args.out, args.classes, splits)
+    print(kept, f"{args.out.stat().st_size / 1e6:.1f} MB")
