@@ -2,12 +2,15 @@
 # Here, right before a lent GPU machine's `run` call (the device tool). That machine has JAX and
 # no TensorFlow or Keras, and a call carries at most 64 MiB of working tree. This puts into
 # .gpu/ (ignored by git) what it lacks: Keras 3 and the two of its needs missing there, as
-# Python 3.12 wheels, and the FER2013 npz files re-packed to ~57 MB (models/gpu/pack_data.py;
-# never commit them), and the schedule's --init models halved to float16 in .gpu/init. Refuses to start when models/weights has staged changes. The bundled weights (models/weights) would push the tree past 64 MiB, so
-# they leave git's index for the call (the files stay on disk); models/gpu/collect.sh puts them
-# back, and until then a pre-commit hook refuses commits. Run collect.sh even when the call fails.
-# Usage: models/gpu/prepare.sh [DATA_DIR=../shared/data] [emo3|fer7 = fer7]
-# Then:  run(command="bash models/gpu/lease.sh 540", carry=[".gpu"], timeout_s=600)
+# Python 3.12 wheels; the FER2013 npz files re-packed to 50 MB (models/gpu/pack_data.py; never
+# commit them); and the schedule's --init models halved to float16 in .gpu/init. Refuses to
+# start when models/weights has staged changes. The bundled weights (models/weights) would push
+# the tree past 64 MiB, so they leave git's index for the call (the files stay on disk);
+# models/gpu/collect.sh puts them back, and until then a pre-commit hook refuses commits. Run
+# collect.sh even when the call fails.
+# Usage: [SCHEDULE=models/gpu/schedule.sh] [NO_TEST=1] models/gpu/prepare.sh \
+#          [DATA_DIR=../shared/data] [emo3|fer7 = fer7]
+# Then:  run(command="bash models/gpu/lease.sh 570", carry=[".gpu"], timeout_s=600)
 #        models/gpu/collect.sh FILES_AT
 set -euo pipefail
 cd "$(git rev-parse --show-toplevel)"
@@ -60,5 +63,5 @@ else
   echo "WARNING: commit nothing until models/gpu/collect.sh (it restores models/weights)"
   echo nohook >.gpu/INDEX_OUT
 fi
-echo 'now: run(command="bash models/gpu/lease.sh 540", carry=[".gpu"], timeout_s=600)'
+echo 'now: run(command="bash models/gpu/lease.sh 570", carry=[".gpu"], timeout_s=600)'
 echo 'then (always): models/gpu/collect.sh FILES_AT'
