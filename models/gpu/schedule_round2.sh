@@ -24,8 +24,9 @@ run vgg_emo3_gpu2 --arch vgg --classes emo3 --epochs "$EMO3_EPOCHS" --lr 2e-3 "$
   --init "$INIT/vgg_emo3_gpu_cont.keras"
 run vgg_emo3_gpu2_lo --arch vgg --classes emo3 --epochs "$EMO3_EPOCHS" --lr 1e-3 "${CONT[@]}" \
   --init "$INIT/vgg_emo3_gpu_cont.keras"
-# emo3 ViT (target 82%): from vit_hybrid_emo3_gpu, its own augmentation and a lighter one
+# emo3 ViT (target 82%): from the bundled vit_hybrid_emo3_light (vit_hybrid_emo3_gpu continued
+# on the CPU with lighter augmentation), with the GPU run's heavier augmentation and the light one
 VIT=(--arch vit --classes emo3 --epochs "$VIT_EPOCHS" --batch-size 128 --weight-decay 0.05 --patience 200
-  --warmup-epochs 2 --init "$INIT/vit_hybrid_emo3_gpu.keras")
+  --warmup-epochs 2 --init "$INIT/vit_hybrid_emo3_light.keras")
 run vit_hybrid_emo3_gpu2 "${VIT[@]}" --lr 3e-4
 run vit_hybrid_emo3_gpu2_light "${VIT[@]}" --lr 5e-4 --mix-prob 0.2 --rotation 0.04
