@@ -6,7 +6,7 @@ Usage: python models/gpu/pack_data.py DATA_DIR OUT.tar.xz [--classes emo3|fer7]
 Keeps what `emolens train` reads (x, y, orig_index, ferplus_votes) of the chosen classes'
 rows, as uncompressed npz inside one xz tar: 50.3 MB for fer7, 44.9 MB with --no-test (the
 shared npz files are 69 MB; emo3 keeps 57% of the rows). The file is written whole (temp
-file, then rename). Never commit it: the data may not be redistributed
+file, then rename: emolens.explain._atomic). Never commit it: the data may not be redistributed
 (../shared/data/README.md).
 """
 
@@ -15,11 +15,13 @@ from __future__ import annotations
 import argparse
 import io
 import lzma
-import os
 import tarfile
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
+
+from emolens.explain._atomic import atomic_file
 
 KEYS = ("x", "y", "orig_index", "ferplus_votes")
 # Each byte minus the one 48 earlier (the pixel above, inside a 48x48 image), then LZMA2 at
@@ -40,20 +42,15 @@ def pack(
     if classes not in FER7_OF:
         raise ValueError(f"classes must be emo3 or fer7; got {classes!r}.")
     kept = {}
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
-        _write(data, tmp, FER7_OF[classes], splits, kept)
-        os.replace(tmp, out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_file(out, "wb") as file:
+        _write(data, file, FER7_OF[classes], splits, kept)
     return kept
 
 
 def _write(
-    data: Path, tmp: Path, labels: tuple[int, ...], splits: tuple[str, ...], kept: dict[str, int]
+    data: Path, file: BinaryIO, labels: tuple[int, ...], splits: tuple[str, ...], kept: dict
 ) -> None:
-    with lzma.open(tmp, "wb", filters=FILTERS) as xz, tarfile.open(fileobj=xz, mode="w") as tar:
+    with lzma.open(file, "wb", filters=FILTERS) as xz, tarfile.open(fileobj=xz, mode="w") as tar:
         for name in splits:
             path = data / "fer2013" / name
             if not path.is_file():

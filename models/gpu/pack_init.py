@@ -7,19 +7,20 @@ model to OUT_DIR under its own name with its float32 weights stored as float16 (
 8.6 to 4.3 MB); nothing else changes (config, other dtypes). Keras casts them back to float32
 as it loads them into the model's variables, so the copy loads as the same model with weights
 rounded to ~3 significant digits: a starting point for training, never a model to ship. Each
-file is written whole (temp file, then rename).
+file is written whole (temp file, then rename: emolens.explain._atomic).
 """
 
 from __future__ import annotations
 
 import argparse
 import io
-import os
 import zipfile
 from pathlib import Path
 
 import h5py
 import numpy as np
+
+from emolens.explain._atomic import atomic_file
 
 WEIGHTS = "model.weights.h5"
 
@@ -38,15 +39,9 @@ def halve(src: Path, out: Path) -> int:
             raise ValueError(f"{src} holds no {WEIGHTS} ({names}); is it a Keras 3 .keras file?")
         members = {name: zin.read(name) for name in names}
     members[WEIGHTS] = _halved(members[WEIGHTS])
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as zout:
-            for name, data in members.items():
-                zout.writestr(name, data)
-        os.replace(tmp, out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_file(out, "wb") as file, zipfile.ZipFile(file, "w", zipfile.ZIP_STORED) as zout:
+        for name, data in members.items():
+            zout.writestr(name, data)
     return out.stat().st_size
 
 

@@ -1,4 +1,4 @@
-"""The training scripts (models/train_*.sh, models/gpu/schedule.sh) hold commands that run for
+"""The training scripts (models/train_*.sh, models/gpu/schedule*.sh) hold commands that run for
 hours, some only on a lent GPU: a misspelt flag or a chain that starts from a run no script
 makes would surface only then. Here every command they issue is recorded by a fake `emolens`
 and parsed by the real `emolens train` parser, and every chain is checked to start from a run
