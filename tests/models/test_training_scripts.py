@@ -19,7 +19,11 @@ from emolens.models import zoo
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = ["models/train_zoo.sh", "models/train_lineup.sh", "models/train_transfer.sh"]
-SCHEDULES = ["models/gpu/schedule.sh", "models/gpu/schedule_round2.sh"]
+SCHEDULES = [
+    "models/gpu/schedule.sh",
+    "models/gpu/schedule_round2.sh",
+    "models/gpu/schedule_round3.sh",
+]
 FAKE = """#!/usr/bin/env bash
 python3 -c 'import json, sys; print(json.dumps(sys.argv[1:]))' "$@" >> "$RECORD"
 """
@@ -76,6 +80,7 @@ def test_every_script_issues_its_runs(commands):
     assert counts["models/train_transfer.sh"] == 5, counts
     assert counts["models/gpu/schedule.sh"] == 6, counts
     assert counts["models/gpu/schedule_round2.sh"] == 6, counts
+    assert counts["models/gpu/schedule_round3.sh"] == 6, counts
 
 
 def test_every_command_parses_with_the_real_train_flags(commands):

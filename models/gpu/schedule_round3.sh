@@ -1,0 +1,21 @@
+# A third lease's runs (sourced by models/gpu/lease.sh with
+# SCHEDULE=$PWD/models/gpu/schedule_round3.sh, after prepare.sh with the same SCHEDULE and
+# NO_TEST=1): one more short cosine, at lower learning rates, from round 2's best runs by
+# validation accuracy (schedule_round2.sh, 2026-12-04: vgg_fer7_gpu2_mix 69.2%, vgg_fer7_gpu2_lo
+# 69.0%, vgg_emo3_gpu2 85.4%). Sized for `lease.sh 300` (LIMIT ~190 s) with the speeds of
+# schedule_round2.sh's header; CutMix on half the batches, round 2's best fer7 recipe.
+SECONDS_LEFT=${LIMIT:-190}
+FER7_EPOCHS=$((SECONDS_LEFT * 10 / 85)) # 8.5 s per epoch (CutMix on half the batches is slower)
+EMO3_EPOCHS=$((SECONDS_LEFT * 10 / 50)) # 5 s
+INIT=${INIT_DIR:-.gpu/init}
+CNN=(--batch-size 128 --patience 200 --rotation 0.04 --warmup-epochs 1 --mix-prob 0.5)
+CONT=(--unfreeze-from block1_conv1_conv "${CNN[@]}")
+FER7=(--arch vgg --classes fer7 --epochs "$FER7_EPOCHS" --no-class-weights "${CONT[@]}")
+
+run vgg_fer7_gpu3 "${FER7[@]}" --lr 1e-3 --init "$INIT/vgg_fer7_gpu2_mix.keras"
+run vgg_fer7_gpu3_lo "${FER7[@]}" --lr 5e-4 --init "$INIT/vgg_fer7_gpu2_mix.keras"
+run vgg_fer7_gpu3_b "${FER7[@]}" --lr 1e-3 --init "$INIT/vgg_fer7_gpu2_lo.keras"
+run vgg_fer7_gpu3_b_lo "${FER7[@]}" --lr 5e-4 --init "$INIT/vgg_fer7_gpu2_lo.keras"
+EMO3=(--arch vgg --classes emo3 --epochs "$EMO3_EPOCHS" "${CONT[@]}" --init "$INIT/vgg_emo3_gpu2.keras")
+run vgg_emo3_gpu3 "${EMO3[@]}" --lr 1e-3
+run vgg_emo3_gpu3_lo "${EMO3[@]}" --lr 5e-4
