@@ -63,7 +63,9 @@ run() {
 }
 PIDS=()
 export INIT_DIR=${INIT_DIR:-$REPO/.gpu/init} # the --init models prepare.sh halved
-. "${SCHEDULE:-$REPO/models/gpu/schedule.sh}"
+SCHEDULE=${SCHEDULE:-models/gpu/schedule.sh}
+[[ $SCHEDULE == /* ]] || SCHEDULE=$REPO/$SCHEDULE # relative to the repo root, not to WORK
+. "$SCHEDULE"
 if [ ${#PIDS[@]} -eq 0 ]; then
   echo "no run started: the names asked for ($*) are not in the schedule" && exit 2
 fi

@@ -87,18 +87,21 @@ def test_lease_trains_the_schedule_and_packs_one_tar_per_run(tmp_path):
         "WORK": str(tmp_path / "work"),
     }
 
-    def lease(name: str) -> subprocess.CompletedProcess:
+    def lease(name: str, **extra: str) -> subprocess.CompletedProcess:
         return subprocess.run(
             ["bash", "models/gpu/lease.sh", "400", name],
             cwd=ROOT,
-            env=env,
+            env={**env, **extra},
             capture_output=True,
             text=True,
             timeout=600,
         )
 
-    misspelt = lease("tinny")  # exits at once: a bare `wait` would hang on the log's tee
+    # exits at once (a bare `wait` would hang on the log's tee); SCHEDULE relative to the repo
+    # root, as the README writes it, although lease.sh runs its schedule from WORK
+    misspelt = lease("tinny", SCHEDULE=os.path.relpath(schedule, ROOT))
     assert misspelt.returncode == 2, misspelt.stdout[-2000:]
+    assert "No such file" not in misspelt.stdout, misspelt.stdout[-2000:]
     assert "no run started: the names asked for (tinny) are not in the schedule" in misspelt.stdout
     proc = lease("tiny")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
