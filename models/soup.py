@@ -1,0 +1,233 @@
+"""Weight averaging ("model soup"): each weight the mean of that weight over several runs.
+
+Model soups (Wortsman et al. 2022) average the weights of runs of one architecture into one
+model.
+
+It pays when the runs share a start (continuations of one `--init` with different learning
+rates or augmentation): they stay in one basin, so the average is a better model than each,
+at the cost of one. Runs trained from different random starts average into noise; for them
+average the probabilities instead (an ensemble, several files).
+
+    >>> from emolens.models import soup, zoo
+    >>> a, b = zoo.load("runs/a/a.keras"), zoo.load("runs/b/b.keras")
+    >>> model = soup.average_weights([a, b])          # a new model; a and b are untouched
+
+`soup_files` does the same from files and writes the model with its card (validation and test
+metrics, the ingredients), as `emolens soup` does.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+import keras
+import numpy as np
+
+
+def _signature(model: keras.Model) -> list[tuple[str, tuple[int, ...], str]]:
+    """(variable path, shape, dtype) of every weight, in `get_weights` order."""
+    return [
+        (v.path, tuple(int(d) for d in v.shape), keras.backend.standardize_dtype(v.dtype))
+        for v in model.weights
+    ]
+
+
+def average_weights(models: Sequence[keras.Model]) -> keras.Model:
+    """A new model with `models[0]`'s architecture and the mean of every float weight.
+
+    BatchNormalization's moving statistics are floats and are averaged too; integer
+    variables (random-seed states) are taken from `models[0]`. Class names carry over.
+
+    Args:
+        models: 2 or more Keras models of one architecture (same weights, same shapes).
+
+    Returns:
+        A new `keras.Model`; the inputs are not changed.
+
+    Raises:
+        ValueError: fewer than 2 models, or two models whose weights differ in count, shape
+            or dtype (the message names the first weight that differs).
+    """
+    models = list(models)
+    if len(models) < 2:
+        raise ValueError(
+            f"A weight average needs at least 2 models; got {len(models)}. Pass the runs to "
+            "average (continuations of one --init work best)."
+        )
+    first = _signature(models[0])
+    for i, model in enumerate(models[1:], start=2):
+        other = _signature(model)
+        if len(other) != len(first):
+            raise ValueError(
+                f"Model {i} ({model.name!r}) has {len(other)} weight arrays and model 1 "
+                f"({models[0].name!r}) has {len(first)}: they are different architectures. "
+                "Average only runs of one architecture and class set."
+            )
+        for (path_a, *spec_a), (path_b, *spec_b) in zip(first, other, strict=True):
+            if spec_a != spec_b:
+                raise ValueError(
+                    f"Model {i} ({model.name!r}) differs from model 1 ({models[0].name!r}) at "
+                    f"weight {path_b!r}: shape and dtype {tuple(spec_b)} against {path_a!r} "
+                    f"{tuple(spec_a)}. Average only runs of one architecture and class set."
+                )
+    weights = [model.get_weights() for model in models]
+    averaged = []
+    for k, (_, _, dtype) in enumerate(first):
+        if "float" in dtype:
+            mean = np.mean([np.asarray(w[k], np.float64) for w in weights], axis=0)
+            averaged.append(mean.astype(weights[0][k].dtype))
+        else:
+            averaged.append(weights[0][k])
+    soup = keras.models.clone_model(models[0])
+    soup.set_weights(averaged)
+    if getattr(models[0], "class_names", None) is not None:
+        soup.class_names = models[0].class_names
+    return soup
+
+
+def _split_text(val_fraction: float, seed: int) -> str:
+    # as models.train writes a card's "split"
+    return f"Training minus a {val_fraction:.0%} stratified validation split (seed {seed})"
+
+
+def soup_files(
+    paths: Sequence[str | os.PathLike],
+    out: str | os.PathLike,
+    name: str,
+    data: str | None = None,
+    test_split: str | None = "publictest",
+    val_fraction: float = 0.1,
+    seed: int = 0,
+    tta: bool = True,
+) -> dict:
+    """Average the weights of model files (or bundled names); write `out/name.keras` and its card.
+
+    With `data`, the card holds validation metrics on the same held-out part of Training the
+    ingredients were validated on, and test metrics on `test_split`. Every file is written
+    whole or not at all.
+
+    Args:
+        paths: 2 or more bundled names or `.keras` files, each with a card (`emolens train`
+            writes one beside its model), of one architecture and class set.
+        out: folder for `name.keras`, `name.json` and `name.md`.
+        name: the soup's model name.
+        data: a folder holding fer2013/ (or 'synthetic'), or None for no metrics.
+        test_split: the split for the test metrics, or None.
+        val_fraction: the validation fraction; it must match the ingredients' cards.
+        seed: the validation split's seed; it must match the ingredients' cards.
+        tta: average with horizontally flipped faces when measuring.
+
+    Returns:
+        The card (dict).
+
+    Raises:
+        ValueError: an ingredient without a card, different class sets or architectures, or
+            a validation split that is not the ingredients'.
+        FileNotFoundError: a model file that does not exist.
+    """
+    from emolens.explain.data import load_dataset
+    from emolens.models import zoo
+    from emolens.models.cards import write_card
+    from emolens.models.evaluate import evaluate
+    from emolens.models.train import _atomic_save, _device, _split
+    from emolens.models.train_config import TrainConfig
+
+    if not name or Path(name).name != name or name.startswith("."):
+        raise ValueError(
+            f"--name must be a plain file name such as 'vgg_emo3_soup'; got {name!r} "
+            "(the folder goes in --out)."
+        )
+    start = time.perf_counter()
+    cards = []
+    for path in paths:
+        card = zoo.load_card(path)
+        if card is None:
+            raise ValueError(
+                f"{str(path)!r} has no model card (a .json beside the file, as `emolens train` "
+                "writes), so its class set and validation split are unknown. Pass trained runs "
+                "or bundled names."
+            )
+        cards.append(card)
+    class_sets = {card["class_set"] for card in cards}
+    if len(class_sets) > 1:
+        raise ValueError(
+            f"The models have different class sets ({', '.join(sorted(class_sets))}); "
+            "average only models of one class set."
+        )
+    split = _split_text(val_fraction, seed)
+    for path, card in zip(paths, cards, strict=True):
+        if data is not None and not str(card.get("split", "")).startswith(split):
+            raise ValueError(
+                f"{str(path)!r} was validated on {card.get('split')!r}, not on '{split}'. "
+                "Pass its --val-fraction and --seed, so that the soup's validation images "
+                "were held out from every ingredient."
+            )
+    class_set = class_sets.pop()
+    soup = average_weights([zoo.load(path) for path in paths])
+    validation = test = None
+    notes = ""
+    n_train = n_val = 0
+    if data is not None:
+        full = load_dataset(data, "train", class_set, clean=True, seed=seed)
+        cfg = TrainConfig(classes=class_set, data=data, val_fraction=val_fraction, seed=seed)
+        _, val_rows = _split(full, cfg)
+        n_train, n_val = len(full) - len(val_rows), len(val_rows)
+        validation = evaluate(soup, full.images[val_rows], full.labels[val_rows], full.classes, tta)
+        if test_split:
+            try:
+                test_set = load_dataset(data, test_split, class_set, seed=seed)
+                test = evaluate(soup, test_set.images, test_set.labels, full.classes, tta)
+            except FileNotFoundError as error:
+                notes = f"Test split not available ({error}). "
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    model_path = out / f"{name}.keras"
+    _atomic_save(soup.save, model_path)
+    ingredients = [card["name"] for card in cards]
+    card = {
+        "name": name,
+        "arch": f"{cards[0]['arch'].split(' (')[0]} (weight average of {', '.join(ingredients)})",
+        "class_set": class_set,
+        "classes": list(cards[0]["classes"]),
+        "input_shape": list(cards[0]["input_shape"]),
+        "data": cards[0]["data"],
+        "split": f"{split}: {n_train} train / {n_val} val" if data is not None else "",
+        "test_split": test_split,
+        "training": f"uniform average of the weights of {len(cards)} models "
+        f"({', '.join(ingredients)}), BatchNorm statistics included; no training"
+        + (f", TTA flip {tta}" if data is not None else ""),
+        "validation": validation,
+        "test": test,
+        "params": int(soup.count_params()),
+        "size_bytes": model_path.stat().st_size,
+        "training_time_s": time.perf_counter() - start,
+        "device": _device(),
+        "backend": keras.backend.backend(),
+        "command": " ".join(
+            ["emolens", "soup", "--models", ",".join(str(p) for p in paths)]
+            + ["--out", str(out), "--name", name]
+            + (["--data", str(data)] if data is not None else [])
+            + (["--test-split", str(test_split)] if test_split != "publictest" else [])
+            + (["--val-fraction", f"{val_fraction:g}"] if val_fraction != 0.1 else [])
+            + (["--seed", str(seed)] if seed else [])
+            + ([] if tta else ["--no-tta"])
+        ),
+        "date": date.today().isoformat(),
+        "history": [],
+        "ingredients": [
+            {
+                "name": card["name"],
+                "path": str(path),
+                "validation_accuracy": (card.get("validation") or {}).get("accuracy"),
+                "test_accuracy": (card.get("test") or {}).get("accuracy"),
+            }
+            for path, card in zip(paths, cards, strict=True)
+        ],
+        "notes": notes,
+    }
+    write_card(out / name, card)
+    return card
