@@ -132,7 +132,7 @@ def soup_files(
     from emolens.explain.data import load_dataset
     from emolens.models import zoo
     from emolens.models.cards import write_card
-    from emolens.models.evaluate import evaluate
+    from emolens.models.evaluate import evaluate, latency_ms
     from emolens.models.train import _atomic_save, _device, _split
     from emolens.models.train_config import TrainConfig
 
@@ -194,7 +194,14 @@ def soup_files(
         "class_set": class_set,
         "classes": list(cards[0]["classes"]),
         "input_shape": list(cards[0]["input_shape"]),
-        "data": cards[0]["data"],
+        "data": cards[0]["data"]
+        if data is None
+        else str(data)
+        + (
+            ""
+            if str(data) == "synthetic"
+            else " (cleaned: near-black and unknown-row images dropped)"
+        ),
         "split": f"{split}: {n_train} train / {n_val} val" if data is not None else "",
         "test_split": test_split,
         "training": f"uniform average of the weights of {len(cards)} models "
@@ -205,6 +212,7 @@ def soup_files(
         "params": int(soup.count_params()),
         "size_bytes": model_path.stat().st_size,
         "training_time_s": time.perf_counter() - start,
+        "latency_ms_cpu": latency_ms(soup, tuple(cards[0]["input_shape"])) if data else None,
         "device": _device(),
         "backend": keras.backend.backend(),
         "command": " ".join(

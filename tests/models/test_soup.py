@@ -143,6 +143,7 @@ def test_soup_files_writes_the_average_and_a_card_with_measured_metrics(tmp_path
     test = load_dataset("synthetic", "publictest", "emo3")
     assert card["test"]["n"] == len(test)
     assert card["arch"] == "cnn (weight average of a, b)"
+    assert card["data"] == "synthetic" and card["latency_ms_cpu"] > 0
     assert [i["name"] for i in card["ingredients"]] == ["a", "b"]
     assert json.loads((tmp_path / "out" / "ab_soup.json").read_text()) == card
     assert zoo.load_card(written)["command"].startswith(f"emolens soup --models {a},{b} ")

@@ -83,11 +83,25 @@ def test_every_script_issues_its_runs(commands):
     assert counts["models/gpu/schedule_round3.sh"] == 6, counts
 
 
+def _trains(commands) -> list[tuple[str, list[str]]]:
+    return [(s, args) for s, calls in commands.items() for args in calls if args[0] == "train"]
+
+
+def _soups(commands) -> list[tuple[str, list[str]]]:
+    return [(s, args) for s, calls in commands.items() for args in calls if args[0] == "soup"]
+
+
 def test_every_command_parses_with_the_real_train_flags(commands):
     parser = build_parser()
     for script, calls in commands.items():
         for args in calls:
-            assert args[0] == "train", f"{script}: {shlex.join(args)}"
+            assert args[0] in ("train", "soup"), f"{script}: {shlex.join(args)}"
+            if args[0] == "soup":
+                try:
+                    parser.parse_args(args)
+                except SystemExit:
+                    pytest.fail(f"{script} issues a command emolens soup refuses: {args}")
+                continue
             try:
                 cfg = train_config(parser.parse_args(args))
             except SystemExit:  # argparse printed the unknown or malformed flag
@@ -100,10 +114,15 @@ def test_every_chain_starts_from_a_run_some_script_trains(commands):
     """--init OUT/NAME/NAME.keras must name a run a script trains; teachers must be bundled
     models or such runs."""
     parser = build_parser()
-    configs = [
-        train_config(parser.parse_args(args)) for calls in commands.values() for args in calls
-    ]
+    configs = [train_config(parser.parse_args(args)) for _, args in _trains(commands)]
     trained = {cfg.name for cfg in configs}
+    for script, args in _soups(commands):  # a soup averages runs a script trains
+        soup = parser.parse_args(args)
+        for path in map(Path, soup.models.split(",")):
+            assert path.parent.name == path.stem and path.stem in trained, (
+                f"{script}: soup {soup.name} averages {path}, which no script makes"
+            )
+        trained.add(soup.name)
     for cfg in configs:
         if cfg.init:
             init = Path(cfg.init)
@@ -112,6 +131,8 @@ def test_every_chain_starts_from_a_run_some_script_trains(commands):
             assert init.parent.name in (init.stem, "init"), cfg.init
             assert init.stem in trained, f"{cfg.name} starts from {cfg.init}, which no script makes"
         for teacher in filter(None, (cfg.teacher or "").split(",")):
+            if teacher.endswith(".keras"):  # OUT/NAME/NAME.keras or OUT/gpu/NAME/NAME.keras
+                teacher = Path(teacher).stem
             assert teacher in trained or teacher in zoo.bundled(), (
                 f"{cfg.name}'s teacher {teacher} is neither trained by a script nor bundled"
             )
