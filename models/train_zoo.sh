@@ -50,12 +50,24 @@ run vgg_emo3_lowmix --arch vgg --classes emo3 --epochs 10 --batch-size 128 --lr 
 run vgg_emo3_lightaug --arch vgg --classes emo3 --epochs 12 --batch-size 128 --lr 1e-3 \
     --warmup-epochs 1 --mix-prob 0.1 --rotation 0.04 --patience 40 \
     --unfreeze-from block1_conv1_conv --init "$OUT/vgg_emo3_lowmix/vgg_emo3_lowmix.keras"
-# The bundled vgg_emo3_gpu_cont and vgg_fer7_gpu_cont_hi (and vit_hybrid_emo3_gpu) come from a GPU
-# lease: models/gpu/schedule.sh holds their commands (the VGGs continue this script's
-# vgg_emo3_lightaug and vgg_fer7_lightaug2; run there by models/gpu/lease.sh, or here, slowly).
-# After that lease (its runs unpacked into $OUT/gpu by models/gpu/collect.sh): the bundled ViT,
-# a lighter-augmentation continuation of vit_hybrid_emo3_gpu (see its card).
+# Then two GPU leases: models/gpu/schedule.sh continues this script's vgg_emo3_lightaug and
+# vgg_fer7_lightaug2 (vgg_emo3_gpu_cont, vgg_fer7_gpu_cont_hi) and trains vit_hybrid_emo3_gpu;
+# models/gpu/schedule_round2.sh continues those VGGs again: its vgg_fer7_gpu2_mix is the bundled
+# fer7 model. Run there by models/gpu/lease.sh (or here, slowly); models/gpu/collect.sh unpacks
+# their runs into $OUT/gpu.
+G=$OUT/gpu
+# After the first lease: a lighter-augmentation continuation of vit_hybrid_emo3_gpu (see its card),
 run vit_hybrid_emo3_light --arch vit --classes emo3 --epochs 8 --batch-size 128 --lr 3e-4 \
     --weight-decay 0.05 --warmup-epochs 1 --mix-prob 0.1 --rotation 0.04 --patience 40 \
-    --init "$OUT/gpu/vit_hybrid_emo3_gpu/vit_hybrid_emo3_gpu.keras"
+    --init "$G/vit_hybrid_emo3_gpu/vit_hybrid_emo3_gpu.keras"
+# then the bundled ViT: that continued with half of each target from three emo3 CNNs
+run vit_hybrid_emo3_kd --arch vit --classes emo3 --epochs 12 --batch-size 128 --lr 3e-4 \
+    --weight-decay 0.05 --warmup-epochs 1 --mix-prob 0.1 --rotation 0.04 --patience 40 \
+    --teacher "$G/vgg_emo3_gpu_cont/vgg_emo3_gpu_cont.keras,$G/vgg_emo3_gpu/vgg_emo3_gpu.keras,resnet34_emo3" \
+    --distill 0.5 --init "$OUT/vit_hybrid_emo3_light/vit_hybrid_emo3_light.keras"
+# After the second lease: the bundled emo3 VGG, the weight average of vgg_emo3_gpu_cont and its
+# two continuations (see its card).
+$EM soup --models "$G/vgg_emo3_gpu2/vgg_emo3_gpu2.keras,$G/vgg_emo3_gpu2_lo/vgg_emo3_gpu2_lo.keras,$G/vgg_emo3_gpu_cont/vgg_emo3_gpu_cont.keras" \
+    --out "$OUT/vgg_emo3_soup" --name vgg_emo3_soup --data "$DATA" >"$OUT/vgg_emo3_soup.log" 2>&1
+echo "vgg_emo3_soup exit $?"
 # Transfer learning and fine-tuning (LeNet and VGG): models/train_transfer.sh

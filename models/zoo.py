@@ -34,7 +34,7 @@ ARCHITECTURES: dict[str, Callable[..., keras.Model]] = {
 PACKAGE_DIR = Path(__file__).resolve().parent
 WEIGHTS_DIR = PACKAGE_DIR / "weights"
 CARDS_DIR = PACKAGE_DIR / "cards"
-DEFAULT_MODEL = "vgg_emo3_gpu_cont"
+DEFAULT_MODEL = "vgg_emo3_soup"
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
 
 _REGISTERED: dict[str, Path] = {}

@@ -35,5 +35,5 @@ def default_cam_onnx(default_model, tmp_path_factory) -> Path:
     from emolens.models.export import export_onnx
 
     path = tmp_path_factory.mktemp("onnx") / "default_cam.onnx"
-    export_onnx(default_model, path, with_cam=True, name="vgg_emo3_gpu_cont")
+    export_onnx(default_model, path, with_cam=True, name="vgg_emo3_soup")
     return path
