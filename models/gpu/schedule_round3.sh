@@ -1,9 +1,11 @@
-# A third lease's runs (sourced by models/gpu/lease.sh with
-# SCHEDULE=$PWD/models/gpu/schedule_round3.sh, after prepare.sh with the same SCHEDULE and
-# NO_TEST=1): one more short cosine, at lower learning rates, from round 2's best runs by
-# validation accuracy (schedule_round2.sh, 2026-12-04: vgg_fer7_gpu2_mix 69.2%, vgg_fer7_gpu2_lo
-# 69.0%, vgg_emo3_gpu2 85.4%). Sized for `lease.sh 300` (LIMIT ~190 s) with the speeds of
-# schedule_round2.sh's header; CutMix on half the batches, round 2's best fer7 recipe.
+# A third lease's runs: prepare with `SCHEDULE=models/gpu/schedule_round3.sh NO_TEST=1
+# models/gpu/prepare.sh`, then `SCHEDULE=models/gpu/schedule_round3.sh bash models/gpu/lease.sh
+# 570` (its epochs follow the time the lease allows). One more cosine, at lower learning rates,
+# from round 2's best fer7 runs by validation accuracy (schedule_round2.sh, 2026-12-04:
+# vgg_fer7_gpu2_mix 69.2%, vgg_fer7_gpu2_lo 69.0%) and from the bundled emo3 VGG, vgg_emo3_soup
+# (85.8%: the weight average of vgg_emo3_gpu_cont and its two round-2 continuations). Speeds as
+# in schedule_round2.sh's header; CutMix on half the batches, round 2's best fer7 recipe. Runs
+# of one start can then be averaged with it (`emolens soup`), as vgg_emo3_soup was.
 SECONDS_LEFT=${LIMIT:-190}
 FER7_EPOCHS=$((SECONDS_LEFT * 10 / 85)) # 8.5 s per epoch (CutMix on half the batches is slower)
 EMO3_EPOCHS=$((SECONDS_LEFT * 10 / 50)) # 5 s
@@ -16,6 +18,6 @@ run vgg_fer7_gpu3 "${FER7[@]}" --lr 1e-3 --init "$INIT/vgg_fer7_gpu2_mix.keras"
 run vgg_fer7_gpu3_lo "${FER7[@]}" --lr 5e-4 --init "$INIT/vgg_fer7_gpu2_mix.keras"
 run vgg_fer7_gpu3_b "${FER7[@]}" --lr 1e-3 --init "$INIT/vgg_fer7_gpu2_lo.keras"
 run vgg_fer7_gpu3_b_lo "${FER7[@]}" --lr 5e-4 --init "$INIT/vgg_fer7_gpu2_lo.keras"
-EMO3=(--arch vgg --classes emo3 --epochs "$EMO3_EPOCHS" "${CONT[@]}" --init "$INIT/vgg_emo3_gpu2.keras")
+EMO3=(--arch vgg --classes emo3 --epochs "$EMO3_EPOCHS" "${CONT[@]}" --init "$INIT/vgg_emo3_soup.keras")
 run vgg_emo3_gpu3 "${EMO3[@]}" --lr 1e-3
 run vgg_emo3_gpu3_lo "${EMO3[@]}" --lr 5e-4
