@@ -18,7 +18,7 @@ __all__ = ["COMMANDS", "EXIT_FAILURE", "EXIT_USAGE", "build_parser", "main", "tr
 
 # Subcommand modules under emolens/commands/, in the order `emolens --help` lists them.
 COMMANDS = (
-    "train", "evaluate", "soup", "data", "models", "index", "explain", "dashboard",
+    "train", "evaluate", "data", "models", "soup", "index", "explain", "dashboard",
     "export", "predict", "demo", "export-space", "benchmark-explanations",
 )  # fmt: skip
 

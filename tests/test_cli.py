@@ -34,7 +34,7 @@ def test_help_lists_the_subcommands(capsys):
         main(["--help"])
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
-    for command in ("train", "evaluate", "data"):
+    for command in ("train", "evaluate", "data", "soup"):
         assert f"    {command} " in out or f"    {command}\n" in out, out
     assert "{train,evaluate,data" in out
 
