@@ -89,11 +89,6 @@ def average_weights(models: Sequence[keras.Model]) -> keras.Model:
     return soup
 
 
-def _split_text(val_fraction: float, seed: int) -> str:
-    # as models.train writes a card's "split"
-    return f"Training minus a {val_fraction:.0%} stratified validation split (seed {seed})"
-
-
 def soup_files(
     paths: Sequence[str | os.PathLike],
     out: str | os.PathLike,
@@ -133,7 +128,7 @@ def soup_files(
     from emolens.models import zoo
     from emolens.models.cards import write_card
     from emolens.models.evaluate import evaluate, latency_ms
-    from emolens.models.train import _atomic_save, _device, _split
+    from emolens.models.train import _atomic_save, _device, _split, data_text, split_text
     from emolens.models.train_config import TrainConfig
 
     if not name or Path(name).name != name or name.startswith("."):
@@ -158,7 +153,7 @@ def soup_files(
             f"The models have different class sets ({', '.join(sorted(class_sets))}); "
             "average only models of one class set."
         )
-    split = _split_text(val_fraction, seed)
+    split = split_text(val_fraction, seed)
     for path, card in zip(paths, cards, strict=True):
         if data is not None and not str(card.get("split", "")).startswith(split):
             raise ValueError(
@@ -194,14 +189,7 @@ def soup_files(
         "class_set": class_set,
         "classes": list(cards[0]["classes"]),
         "input_shape": list(cards[0]["input_shape"]),
-        "data": cards[0]["data"]
-        if data is None
-        else str(data)
-        + (
-            ""
-            if str(data) == "synthetic"
-            else " (cleaned: near-black and unknown-row images dropped)"
-        ),
+        "data": cards[0]["data"] if data is None else data_text(str(data), clean=True),
         "split": f"{split}: {n_train} train / {n_val} val" if data is not None else "",
         "test_split": test_split,
         "training": f"uniform average of the weights of {len(cards)} models "
@@ -228,12 +216,12 @@ def soup_files(
         "history": [],
         "ingredients": [
             {
-                "name": card["name"],
+                "name": ingredient["name"],
                 "path": str(path),
-                "validation_accuracy": (card.get("validation") or {}).get("accuracy"),
-                "test_accuracy": (card.get("test") or {}).get("accuracy"),
+                "validation_accuracy": (ingredient.get("validation") or {}).get("accuracy"),
+                "test_accuracy": (ingredient.get("test") or {}).get("accuracy"),
             }
-            for path, card in zip(paths, cards, strict=True)
+            for path, ingredient in zip(paths, cards, strict=True)
         ],
         "notes": notes,
     }

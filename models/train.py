@@ -188,6 +188,19 @@ def _write_state(out: Path, state: dict) -> None:
     atomic_write_text(out / "state.json", json.dumps(public, indent=1))
 
 
+def data_text(data: str | None, clean: bool) -> str:
+    """A card's "data": where the images came from, and whether FER2013 was cleaned."""
+    cleaned = clean and data != "synthetic"
+    return f"{data or 'fer2013'}" + (
+        " (cleaned: near-black and unknown-row images dropped)" if cleaned else ""
+    )
+
+
+def split_text(val_fraction: float, seed: int) -> str:
+    """The start of a card's "split": which part of Training was held out for validation."""
+    return f"Training minus a {val_fraction:.0%} stratified validation split (seed {seed})"
+
+
 def _split(dataset, cfg: TrainConfig):
     from sklearn.model_selection import train_test_split
 
@@ -509,14 +522,9 @@ def _finish(cfg: TrainConfig, out: Path, base, state: dict, full, val_rows) -> d
         "class_set": cfg.classes,
         "classes": list(classes),
         "input_shape": list(full.images.shape[1:]),
-        "data": f"{cfg.data or 'fer2013'}"
-        + (
-            " (cleaned: near-black and unknown-row images dropped)"
-            if cfg.clean and cfg.data != "synthetic"
-            else ""
-        ),
-        "split": f"Training minus a {cfg.val_fraction:.0%} stratified validation split "
-        f"(seed {cfg.seed}): {len(full) - len(val_rows)} train / {len(val_rows)} val"
+        "data": data_text(cfg.data, cfg.clean),
+        "split": f"{split_text(cfg.val_fraction, cfg.seed)}: "
+        f"{len(full) - len(val_rows)} train / {len(val_rows)} val"
         + (f"; subset of {cfg.limit}" if cfg.limit else ""),
         "test_split": cfg.test_split,
         "training": f"{state['epoch']} epochs (best {state['best_epoch']})"
