@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -53,6 +53,29 @@ def average_weights(models: Sequence[keras.Model]) -> keras.Model:
             or dtype (the message names the first weight that differs).
     """
     models = list(models)
+    first = _check_compatible(models)
+    weights = [model.get_weights() for model in models]
+    averaged = []
+    for k, (_, _, dtype) in enumerate(first):
+        if "float" in dtype:
+            mean = np.mean([np.asarray(w[k], np.float64) for w in weights], axis=0)
+            averaged.append(mean.astype(weights[0][k].dtype))
+        else:
+            averaged.append(weights[0][k])
+    return _with_weights(models[0], averaged)
+
+
+def _with_weights(model: keras.Model, weights: list[np.ndarray]) -> keras.Model:
+    """A new model of `model`'s architecture (and class names) holding `weights`."""
+    copy = keras.models.clone_model(model)
+    copy.set_weights(weights)
+    if getattr(model, "class_names", None) is not None:
+        copy.class_names = model.class_names
+    return copy
+
+
+def _check_compatible(models: list[keras.Model]) -> list[tuple[str, tuple[int, ...], str]]:
+    """The first model's weight signature, once every model is known to share it."""
     if len(models) < 2:
         raise ValueError(
             f"A weight average needs at least 2 models; got {len(models)}. Pass the runs to "
@@ -74,19 +97,45 @@ def average_weights(models: Sequence[keras.Model]) -> keras.Model:
                     f"weight {path_b!r}: shape and dtype {tuple(spec_b)} against {path_a!r} "
                     f"{tuple(spec_a)}. Average only runs of one architecture and class set."
                 )
-    weights = [model.get_weights() for model in models]
-    averaged = []
-    for k, (_, _, dtype) in enumerate(first):
-        if "float" in dtype:
-            mean = np.mean([np.asarray(w[k], np.float64) for w in weights], axis=0)
-            averaged.append(mean.astype(weights[0][k].dtype))
-        else:
-            averaged.append(weights[0][k])
-    soup = keras.models.clone_model(models[0])
-    soup.set_weights(averaged)
-    if getattr(models[0], "class_names", None) is not None:
-        soup.class_names = models[0].class_names
-    return soup
+    return first
+
+
+def greedy_average(
+    models: Sequence[keras.Model], score: Callable[[keras.Model], float]
+) -> tuple[keras.Model, list[dict]]:
+    """Greedy soup: add models to the average best first, each only if `score` does not fall.
+
+    The models are ranked by `score` alone (higher is better; ties keep their order). The
+    best starts the soup; each next one is kept when the average with it scores at least
+    as well as the soup so far. So the result scores at least as well as the best model
+    alone (on the data `score` uses: pass validation accuracy, never test).
+
+    Args:
+        models: 2 or more Keras models of one architecture.
+        score: model -> float, higher is better (e.g. validation accuracy).
+
+    Returns:
+        (the averaged model, one step per model in the order tried:
+        {"index": position in `models`, "alone": its own score, "score": the soup's score
+        with it, "kept": bool}).
+
+    Raises:
+        ValueError: as `average_weights`.
+    """
+    models = list(models)
+    _check_compatible(models)
+    alone = [float(score(model)) for model in models]
+    order = sorted(range(len(models)), key=lambda i: -alone[i])
+    kept, best = [order[0]], alone[order[0]]
+    steps = [{"index": order[0], "alone": best, "score": best, "kept": True}]
+    for i in order[1:]:
+        value = float(score(average_weights([models[k] for k in [*kept, i]])))
+        steps.append({"index": i, "alone": alone[i], "score": value, "kept": value >= best})
+        if value >= best:
+            kept, best = [*kept, i], value
+    if len(kept) == 1:
+        return _with_weights(models[kept[0]], models[kept[0]].get_weights()), steps
+    return average_weights([models[k] for k in kept]), steps
 
 
 def soup_files(
@@ -98,6 +147,7 @@ def soup_files(
     val_fraction: float = 0.1,
     seed: int = 0,
     tta: bool = True,
+    greedy: bool = False,
 ) -> dict:
     """Average the weights of model files (or bundled names); write `out/name.keras` and its card.
 
@@ -115,13 +165,15 @@ def soup_files(
         val_fraction: the validation fraction; it must match the ingredients' cards.
         seed: the validation split's seed; it must match the ingredients' cards.
         tta: average with horizontally flipped faces when measuring.
+        greedy: keep only the models that raise validation accuracy (`greedy_average`);
+            needs `data`. The card lists which were kept and the accuracy at each step.
 
     Returns:
         The card (dict).
 
     Raises:
-        ValueError: an ingredient without a card, different class sets or architectures, or
-            a validation split that is not the ingredients'.
+        ValueError: an ingredient without a card, different class sets or architectures, a
+            validation split that is not the ingredients', or `greedy` without `data`.
         FileNotFoundError: a model file that does not exist.
     """
     from emolens.explain.data import load_dataset
@@ -135,6 +187,11 @@ def soup_files(
         raise ValueError(
             f"--name must be a plain file name such as 'vgg_emo3_soup'; got {name!r} "
             "(the folder goes in --out)."
+        )
+    if greedy and data is None:
+        raise ValueError(
+            "--greedy keeps a model only if it raises validation accuracy, so it needs --data "
+            "(the folder holding fer2013/ the models were trained on)."
         )
     start = time.perf_counter()
     cards = []
@@ -162,16 +219,27 @@ def soup_files(
                 "were held out from every ingredient."
             )
     class_set = class_sets.pop()
-    soup = average_weights([zoo.load(path) for path in paths])
+    models = [zoo.load(path) for path in paths]
     validation = test = None
     notes = ""
     n_train = n_val = 0
-    if data is not None:
+    steps = [{"index": i, "kept": True} for i in range(len(models))]
+    if data is None:
+        soup = average_weights(models)
+    else:
         full = load_dataset(data, "train", class_set, clean=True, seed=seed)
         cfg = TrainConfig(classes=class_set, data=data, val_fraction=val_fraction, seed=seed)
         _, val_rows = _split(full, cfg)
         n_train, n_val = len(full) - len(val_rows), len(val_rows)
-        validation = evaluate(soup, full.images[val_rows], full.labels[val_rows], full.classes, tta)
+        val_images, val_labels = full.images[val_rows], full.labels[val_rows]
+        if greedy:
+            soup, steps = greedy_average(
+                models,
+                lambda m: evaluate(m, val_images, val_labels, full.classes, tta)["accuracy"],
+            )
+        else:
+            soup = average_weights(models)
+        validation = evaluate(soup, val_images, val_labels, full.classes, tta)
         if test_split:
             try:
                 test_set = load_dataset(data, test_split, class_set, seed=seed)
@@ -182,18 +250,26 @@ def soup_files(
     out.mkdir(parents=True, exist_ok=True)
     model_path = out / f"{name}.keras"
     _atomic_save(soup.save, model_path)
-    ingredients = [card["name"] for card in cards]
+    by_index = {step["index"]: step for step in steps}
+    kept = [card["name"] for i, card in enumerate(cards) if by_index[i]["kept"]]
+    how = (
+        f"greedy weight average (ranked by validation accuracy; each kept only if the "
+        f"average's validation accuracy did not fall): {len(kept)} of {len(cards)} models "
+        f"kept ({', '.join(kept)}), "
+        if greedy
+        else f"uniform average of the weights of {len(cards)} models ({', '.join(kept)}), "
+    )
     card = {
         "name": name,
-        "arch": f"{cards[0]['arch'].split(' (')[0]} (weight average of {', '.join(ingredients)})",
+        "arch": f"{cards[0]['arch'].split(' (')[0]} (weight average of {', '.join(kept)})",
         "class_set": class_set,
         "classes": list(cards[0]["classes"]),
         "input_shape": list(cards[0]["input_shape"]),
         "data": cards[0]["data"] if data is None else data_text(str(data), clean=True),
         "split": f"{split}: {n_train} train / {n_val} val" if data is not None else "",
         "test_split": test_split,
-        "training": f"uniform average of the weights of {len(cards)} models "
-        f"({', '.join(ingredients)}), BatchNorm statistics included; no training"
+        "training": how
+        + "BatchNorm statistics included; no training"
         + (f", TTA flip {tta}" if data is not None else ""),
         "validation": validation,
         "test": test,
@@ -211,6 +287,7 @@ def soup_files(
             + (["--val-fraction", f"{val_fraction:g}"] if val_fraction != 0.1 else [])
             + (["--seed", str(seed)] if seed else [])
             + ([] if tta else ["--no-tta"])
+            + (["--greedy"] if greedy else [])
         ),
         "date": date.today().isoformat(),
         "history": [],
@@ -220,8 +297,9 @@ def soup_files(
                 "path": str(path),
                 "validation_accuracy": (ingredient.get("validation") or {}).get("accuracy"),
                 "test_accuracy": (ingredient.get("test") or {}).get("accuracy"),
+                **{k: v for k, v in by_index[i].items() if k != "index"},
             }
-            for path, ingredient in zip(paths, cards, strict=True)
+            for i, (path, ingredient) in enumerate(zip(paths, cards, strict=True))
         ],
         "notes": notes,
     }

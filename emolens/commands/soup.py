@@ -44,6 +44,12 @@ def add_parser(subparsers) -> None:
     )
     p.add_argument("--seed", type=int, default=0, help="the ingredients' split seed (default: 0)")
     p.add_argument(
+        "--greedy",
+        action="store_true",
+        help="add the models best first and keep each only if validation accuracy does not "
+        "fall (needs --data)",
+    )
+    p.add_argument(
         "--tta",
         default=True,
         action=argparse.BooleanOptionalAction,
@@ -65,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
         val_fraction=args.val_fraction,
         seed=args.seed,
         tta=args.tta,
+        greedy=args.greedy,
     )
     print(f"{card['name']}: {card['training']}")
     for part in ("validation", "test"):

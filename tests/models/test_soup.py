@@ -15,7 +15,7 @@ from emolens.explain.data import load_dataset
 from emolens.models import zoo
 from emolens.models.cards import write_card
 from emolens.models.evaluate import evaluate
-from emolens.models.soup import average_weights, soup_files
+from emolens.models.soup import average_weights, greedy_average, soup_files
 from emolens.models.train import _split
 from emolens.models.train_config import TrainConfig
 
@@ -90,9 +90,9 @@ def test_different_architectures_and_too_few_models_are_refused():
         average_weights([_cnn(1)])
 
 
-def _run(folder: Path, seed: int, class_set: str = "emo3", split_seed: int = 0) -> Path:
-    """A model file with a card, as `emolens train` leaves them."""
-    model = _cnn(seed, classes=3 if class_set == "emo3" else 7)
+def _run(folder: Path, seed: int, class_set: str = "emo3", split_seed: int = 0, model=None) -> Path:
+    """A model file (`model`, else `_cnn(seed)`) with a card, as `emolens train` leaves them."""
+    model = model or _cnn(seed, classes=3 if class_set == "emo3" else 7)
     folder.mkdir(parents=True)
     path = folder / f"{folder.name}.keras"
     model.save(path)
@@ -177,3 +177,74 @@ def test_the_soup_command_writes_the_model_and_reports_a_bad_input_in_one_line(t
     assert main(["soup", "--models", str(a), "--out", str(out), "--name", "t"]) == 2
     assert "at least 2 models; got 1" in capsys.readouterr().err
     assert not (out / "t.keras").exists()
+
+
+def _linear(kernel: float) -> keras.Model:
+    inputs = keras.Input((2,))
+    model = keras.Model(inputs, keras.layers.Dense(1, use_bias=False)(inputs))
+    model.set_weights([np.full((2, 1), kernel, np.float32)])
+    return model
+
+
+def test_greedy_average_keeps_a_model_only_when_the_score_does_not_fall():
+    """Known answer: score = closeness of the single kernel value to 1.0. Alone: 1.4 scores
+    best, then 0.4, 3.0; 1.4 with 0.4 averages to 0.9 (better: kept), with 3.0 as well to
+    1.6 (worse than 0.9: dropped)."""
+    models = [_linear(0.4), _linear(3.0), _linear(1.4)]
+
+    def score(model: keras.Model) -> float:
+        return -abs(float(model.get_weights()[0][0, 0]) - 1.0)
+
+    soup, steps = greedy_average(models, score)
+    assert [(s["index"], s["kept"]) for s in steps] == [(2, True), (0, True), (1, False)]
+    assert [s["alone"] for s in steps] == pytest.approx([-0.4, -0.6, -2.0])
+    assert [s["score"] for s in steps] == pytest.approx([-0.4, -0.1, -0.6])
+    np.testing.assert_allclose(soup.get_weights()[0], 0.9, rtol=1e-6)
+
+
+def test_greedy_average_of_models_that_only_hurt_is_the_best_one_alone():
+    models = [_linear(5.0), _linear(1.2)]
+    soup, steps = greedy_average(models, lambda m: -abs(float(m.get_weights()[0][0, 0]) - 1))
+    assert [s["kept"] for s in steps] == [True, False]
+    assert soup is not models[1]
+    np.testing.assert_allclose(soup.get_weights()[0], 1.2, rtol=1e-6)
+
+
+def _small_cnn() -> keras.Model:
+    """Two conv-pool stages and a dense head: learns the synthetic faces in a few epochs."""
+    inputs = keras.Input((48, 48, 1))
+    x = keras.layers.Conv2D(8, 3, activation="relu")(inputs)
+    x = keras.layers.MaxPooling2D(2)(x)
+    x = keras.layers.Conv2D(16, 3, activation="relu")(x)
+    x = keras.layers.Flatten()(keras.layers.MaxPooling2D(2)(x))
+    return keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(x))
+
+
+def test_greedy_soup_files_drops_a_model_that_lowers_validation_accuracy(tmp_path):
+    """A model fitted on synthetic faces, a copy of it within 1e-5 (a tie, which is kept) and an
+    untrained one: the greedy soup keeps the first two; its validation accuracy is at least the
+    best alone."""
+    faces = load_dataset("synthetic", "train", "emo3", limit=600)
+    keras.utils.set_random_seed(0)
+    good = _small_cnn()
+    good.compile(optimizer=keras.optimizers.Adam(3e-3), loss="sparse_categorical_crossentropy")
+    good.fit(faces.images, faces.labels, epochs=6, batch_size=32, verbose=0)
+    rng = np.random.default_rng(3)
+    near = [w + rng.normal(0, 1e-5, w.shape).astype(w.dtype) for w in good.get_weights()]
+    raw = _small_cnn()  # untrained: its own random start
+    paths = {}
+    for name, weights in (("good", good.get_weights()), ("near", near), ("raw", None)):
+        model = keras.models.clone_model(good)
+        model.set_weights(weights or raw.get_weights())
+        paths[name] = _run(tmp_path / name, 1, model=model)
+    card = soup_files(list(paths.values()), tmp_path / "out", "g", data="synthetic", greedy=True)
+    steps = {i["name"]: i for i in card["ingredients"]}
+    assert steps["good"]["kept"] and steps["near"]["kept"] and not steps["raw"]["kept"], steps
+    assert card["arch"] == "cnn (weight average of good, near)", card["ingredients"]
+    assert card["training"].startswith("greedy weight average") and "2 of 3" in card["training"]
+    best_alone = max(i["alone"] for i in card["ingredients"])
+    assert best_alone > 0.5  # the fitted model learned something
+    assert card["validation"]["accuracy"] >= best_alone
+    assert card["command"].endswith("--greedy")
+    with pytest.raises(ValueError, match="--greedy .* needs --data"):
+        soup_files(list(paths.values()), tmp_path / "out2", "g", greedy=True)
