@@ -3,14 +3,17 @@
 Model soups (Wortsman et al. 2022) average the weights of runs of one architecture into one
 model.
 
-It pays when the runs share a start (continuations of one `--init` with different learning
-rates or augmentation): they stay in one basin, so the average is a better model than each,
-at the cost of one. Runs trained from different random starts average into noise; for them
-average the probabilities instead (an ensemble, several files).
+It can pay when the runs share a start (continuations of one `--init` with different
+learning rates or augmentation): they stay in one basin, so the average is a working model,
+at the cost of one, and sometimes better than each (here: the emo3 VGG, +0.4 validation
+points; not the fer7 VGG). `greedy_average` keeps only the runs that help on validation.
+Runs trained from different random starts average into noise; for them average the
+probabilities instead (an ensemble, several files).
 
     >>> from emolens.models import soup, zoo
     >>> a, b = zoo.load("runs/a/a.keras"), zoo.load("runs/b/b.keras")
     >>> model = soup.average_weights([a, b])          # a new model; a and b are untouched
+    >>> model, steps = soup.greedy_average([a, b], score=my_validation_accuracy)
 
 `soup_files` does the same from files and writes the model with its card (validation and test
 metrics, the ingredients), as `emolens soup` does.
