@@ -130,15 +130,15 @@ def greedy_average(
     alone = [float(score(model)) for model in models]
     order = sorted(range(len(models)), key=lambda i: -alone[i])
     kept, best = [order[0]], alone[order[0]]
+    soup = _with_weights(models[order[0]], models[order[0]].get_weights())
     steps = [{"index": order[0], "alone": best, "score": best, "kept": True}]
     for i in order[1:]:
-        value = float(score(average_weights([models[k] for k in [*kept, i]])))
+        candidate = average_weights([models[k] for k in [*kept, i]])
+        value = float(score(candidate))
         steps.append({"index": i, "alone": alone[i], "score": value, "kept": value >= best})
         if value >= best:
-            kept, best = [*kept, i], value
-    if len(kept) == 1:
-        return _with_weights(models[kept[0]], models[kept[0]].get_weights()), steps
-    return average_weights([models[k] for k in kept]), steps
+            kept, best, soup = [*kept, i], value, candidate
+    return soup, steps
 
 
 def soup_files(
