@@ -104,7 +104,9 @@ def _check_compatible(models: list[keras.Model]) -> list[tuple[str, tuple[int, .
 
 
 def greedy_average(
-    models: Sequence[keras.Model], score: Callable[[keras.Model], float]
+    models: Sequence[keras.Model],
+    score: Callable[[keras.Model], float],
+    finish: Callable[[keras.Model], keras.Model] | None = None,
 ) -> tuple[keras.Model, list[dict]]:
     """Greedy soup: add models to the average best first, each only if `score` does not fall.
 
@@ -116,6 +118,8 @@ def greedy_average(
     Args:
         models: 2 or more Keras models of one architecture.
         score: model -> float, higher is better (e.g. validation accuracy).
+        finish: model -> model, applied to each model and each average before it is scored,
+            and to the result (e.g. `precise_bn` on training images); None: nothing.
 
     Returns:
         (the averaged model, one step per model in the order tried:
@@ -127,13 +131,15 @@ def greedy_average(
     """
     models = list(models)
     _check_compatible(models)
-    alone = [float(score(model)) for model in models]
+    finish = finish or (lambda model: _with_weights(model, model.get_weights()))
+    finished = [finish(model) for model in models]
+    alone = [float(score(model)) for model in finished]
     order = sorted(range(len(models)), key=lambda i: -alone[i])
     kept, best = [order[0]], alone[order[0]]
-    soup = _with_weights(models[order[0]], models[order[0]].get_weights())
+    soup = finished[order[0]]
     steps = [{"index": order[0], "alone": best, "score": best, "kept": True}]
     for i in order[1:]:
-        candidate = average_weights([models[k] for k in [*kept, i]])
+        candidate = finish(average_weights([models[k] for k in [*kept, i]]))
         value = float(score(candidate))
         steps.append({"index": i, "alone": alone[i], "score": value, "kept": value >= best})
         if value >= best:
@@ -151,6 +157,8 @@ def soup_files(
     seed: int = 0,
     tta: bool = True,
     greedy: bool = False,
+    precise_bn: bool = False,
+    bn_batch_size: int = 128,
 ) -> dict:
     """Average the weights of model files (or bundled names); write `out/name.keras` and its card.
 
@@ -170,6 +178,11 @@ def soup_files(
         tta: average with horizontally flipped faces when measuring.
         greedy: keep only the models that raise validation accuracy (`greedy_average`);
             needs `data`. The card lists which were kept and the accuracy at each step.
+        precise_bn: recompute the BatchNorm statistics on the training rows (the ingredients'
+            Training minus validation) after averaging, and before each greedy score
+            (`models.precise_bn`); needs `data`. With it, one model is enough: its statistics
+            are recomputed.
+        bn_batch_size: the batch `precise_bn` averages statistics over (the training batch).
 
     Returns:
         The card (dict).
@@ -195,6 +208,17 @@ def soup_files(
         raise ValueError(
             "--greedy keeps a model only if it raises validation accuracy, so it needs --data "
             "(the folder holding fer2013/ the models were trained on)."
+        )
+    if precise_bn and data is None:
+        raise ValueError(
+            "--precise-bn recomputes BatchNorm statistics on the training images, so it needs "
+            "--data (the folder holding fer2013/ the models were trained on)."
+        )
+    if len(paths) < 2 and not precise_bn:
+        raise ValueError(
+            f"A weight average needs at least 2 models; got {len(paths)}. Pass the runs to "
+            "average, or add --precise-bn (and --data) to recompute one model's BatchNorm "
+            "statistics."
         )
     start = time.perf_counter()
     cards = []
@@ -223,6 +247,8 @@ def soup_files(
             )
     class_set = class_sets.pop()
     models = [zoo.load(path) for path in paths]
+    if len(models) > 1:
+        _check_compatible(models)
     validation = test = None
     notes = ""
     n_train = n_val = 0
@@ -232,16 +258,26 @@ def soup_files(
     else:
         full = load_dataset(data, "train", class_set, clean=True, seed=seed)
         cfg = TrainConfig(classes=class_set, data=data, val_fraction=val_fraction, seed=seed)
-        _, val_rows = _split(full, cfg)
+        train_rows, val_rows = _split(full, cfg)
         n_train, n_val = len(full) - len(val_rows), len(val_rows)
         val_images, val_labels = full.images[val_rows], full.labels[val_rows]
+        train_images = full.images[train_rows]
+
+        def finish(model: keras.Model) -> keras.Model:
+            if not precise_bn:
+                return model
+            from emolens.models.precise_bn import precise_bn as recompute
+
+            return recompute(model, train_images, batch_size=bn_batch_size, seed=seed)
+
         if greedy:
             soup, steps = greedy_average(
                 models,
                 lambda m: evaluate(m, val_images, val_labels, full.classes, tta)["accuracy"],
+                finish=finish,
             )
         else:
-            soup = average_weights(models)
+            soup = finish(average_weights(models) if len(models) > 1 else models[0])
         validation = evaluate(soup, val_images, val_labels, full.classes, tta)
         if test_split:
             try:
@@ -256,7 +292,9 @@ def soup_files(
     by_index = {step["index"]: step for step in steps}
     kept = [card["name"] for i, card in enumerate(cards) if by_index[i]["kept"]]
     how = (
-        f"greedy weight average (ranked by validation accuracy; each kept only if the "
+        f"{cards[0]['name']}'s weights, "
+        if len(cards) == 1
+        else f"greedy weight average (ranked by validation accuracy; each kept only if the "
         f"average's validation accuracy did not fall): {len(kept)} of {len(cards)} models "
         f"kept ({', '.join(kept)}), "
         if greedy
@@ -264,7 +302,9 @@ def soup_files(
     )
     card = {
         "name": name,
-        "arch": f"{cards[0]['arch'].split(' (')[0]} (weight average of {', '.join(kept)})",
+        "arch": f"{cards[0]['arch'].split(' (')[0]} ("
+        + (f"weight average of {', '.join(kept)}" if len(cards) > 1 else cards[0]["name"])
+        + (", PreciseBN statistics)" if precise_bn else ")"),
         "class_set": class_set,
         "classes": list(cards[0]["classes"]),
         "input_shape": list(cards[0]["input_shape"]),
@@ -272,7 +312,13 @@ def soup_files(
         "split": f"{split}: {n_train} train / {n_val} val" if data is not None else "",
         "test_split": test_split,
         "training": how
-        + "BatchNorm statistics included; no training"
+        + (
+            f"BatchNorm statistics recomputed on the {n_train} training images (PreciseBN: "
+            f"mean of the batch statistics, batches of {bn_batch_size}, no augmentation)"
+            if precise_bn
+            else "BatchNorm statistics included"
+        )
+        + "; no training"
         + (f", TTA flip {tta}" if data is not None else ""),
         "validation": validation,
         "test": test,
@@ -291,6 +337,12 @@ def soup_files(
             + (["--seed", str(seed)] if seed else [])
             + ([] if tta else ["--no-tta"])
             + (["--greedy"] if greedy else [])
+            + (["--precise-bn"] if precise_bn else [])
+            + (
+                ["--bn-batch-size", str(bn_batch_size)]
+                if precise_bn and bn_batch_size != 128
+                else []
+            )
         ),
         "date": date.today().isoformat(),
         "history": [],

@@ -23,7 +23,7 @@ def add_parser(subparsers) -> None:
         "--models",
         required=True,
         help="2 or more bundled names or .keras files with cards, separated by commas "
-        "(continuations of one --init average best)",
+        "(continuations of one --init average best); one is enough with --precise-bn",
     )
     p.add_argument("--out", required=True, type=folder_out, help="folder for NAME.keras + card")
     p.add_argument("--name", required=True, help="the averaged model's name")
@@ -50,6 +50,19 @@ def add_parser(subparsers) -> None:
         "fall (needs --data)",
     )
     p.add_argument(
+        "--precise-bn",
+        action="store_true",
+        help="recompute the BatchNorm statistics on the training images after averaging "
+        "(PreciseBN; needs --data)",
+    )
+    p.add_argument(
+        "--bn-batch-size",
+        type=int,
+        default=128,
+        help="batch that --precise-bn averages statistics over; use the training batch "
+        "(default: %(default)s)",
+    )
+    p.add_argument(
         "--tta",
         default=True,
         action=argparse.BooleanOptionalAction,
@@ -72,6 +85,8 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         tta=args.tta,
         greedy=args.greedy,
+        precise_bn=args.precise_bn,
+        bn_batch_size=args.bn_batch_size,
     )
     print(f"{card['name']}: {card['training']}")
     for part in ("validation", "test"):
