@@ -504,6 +504,11 @@ def _cut_note(cfg: TrainConfig, state: dict) -> str:
 def _finish(cfg: TrainConfig, out: Path, base, state: dict, full, val_rows) -> dict:
     base.load_weights(out / "best.weights.h5")
     classes = full.classes
+    if cfg.precise_bn:
+        from emolens.models.precise_bn import precise_bn
+
+        train_rows = np.setdiff1d(np.arange(len(full)), val_rows)
+        base = precise_bn(base, full.images[train_rows], batch_size=cfg.batch_size, seed=cfg.seed)
     validation = evaluate(base, full.images[val_rows], full.labels[val_rows], classes, cfg.tta)
     test, test_note = None, ""
     if cfg.test_split:
@@ -536,6 +541,11 @@ def _finish(cfg: TrainConfig, out: Path, base, state: dict, full, val_rows) -> d
         + f", augment {cfg.augment}"
         + (f" (rotation up to {cfg.rotation * 360:.0f} degrees)" if cfg.augment else "")
         + f", class weights {cfg.class_weights}, TTA flip {cfg.tta}"
+        + (
+            ", then BatchNorm statistics recomputed on the training images (PreciseBN)"
+            if cfg.precise_bn
+            else ""
+        )
         + (f", targets blended with FERPlus votes (weight {cfg.ferplus})" if cfg.ferplus else "")
         + (
             f", targets blended with {cfg.teacher}'s flip-TTA probabilities (weight {cfg.distill})"

@@ -45,6 +45,7 @@ class TrainConfig:
     freeze: bool = False
     unfreeze_from: str | None = None
     tta: bool = True
+    precise_bn: bool = False  # recompute BatchNorm statistics on the training images at the end
     test_split: str | None = "publictest"
     arch_kwargs: dict = field(default_factory=dict)
     unsafe_load: bool = False  # load --init / --teacher files with safe_mode=False

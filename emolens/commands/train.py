@@ -34,6 +34,8 @@ HELP = {
     "clean": "drop near-black frames and images of unknown csv row (default: on)",
     "tta": "average test predictions with the mirrored faces (default: on)",
     "freeze": "with --init: train the new head only (default: off)",
+    "precise_bn": "after training, recompute the BatchNorm statistics as averages over the "
+    "training images, batches of --batch-size, no augmentation (PreciseBN; default: off)",
 }
 
 
@@ -85,7 +87,7 @@ def add_parser(subparsers) -> None:
         choices=["none", "cutmix", "mixup"],
         help="batch mixing (default: %(default)s)",
     )
-    for name in ("augment", "class_weights", "clean", "tta", "freeze"):
+    for name in ("augment", "class_weights", "clean", "tta", "freeze", "precise_bn"):
         p.add_argument(
             "--" + name.replace("_", "-"),
             default=getattr(d, name),

@@ -130,6 +130,7 @@ def test_card_command_parses_back_to_the_same_config(trained):
         {"ferplus": 0.5, "label_smoothing": 0.0},
         {"time_limit": 480.0, "stop_epoch": 30},
         {"augment": True, "rotation": 0.04},
+        {"precise_bn": True},
     ],
 )
 def test_command_round_trips_any_config(changes, tmp_path):
@@ -428,3 +429,36 @@ def test_distillation_flags_round_trip_through_the_card_command(tmp_path):
     cfg = _config(tmp_path / "run", teacher="a.keras,b", distill=0.7)
     args = build_parser().parse_args(shlex.split(cfg.command())[1:])
     assert train_config(args) == cfg
+
+
+def test_precise_bn_recomputes_the_best_models_batchnorm_statistics(trained, tmp_path):
+    """Finishing the trained run again with --precise-bn (no epoch is redone): the written
+    model is the best weights with PreciseBN statistics over the run's own training rows."""
+    import shutil
+
+    from emolens.explain.data import load_dataset
+    from emolens.models.precise_bn import precise_bn
+    from emolens.models.train import _split
+
+    cfg, card = trained
+    shutil.copytree(_out(cfg), tmp_path / "run")
+    again = replace(cfg, out=str(tmp_path / "run"), precise_bn=True)
+    new = train(again, verbose=0)
+    assert new["history"] == card["history"]
+    full = load_dataset("synthetic", "train", "emo3", limit=LIMIT, seed=cfg.seed)
+    train_rows, _ = _split(full, cfg)
+    plain = zoo.load(_out(cfg) / "tiny.keras")
+    expected = precise_bn(plain, full.images[train_rows], batch_size=cfg.batch_size)
+    written = zoo.load(tmp_path / "run" / "tiny.keras")
+    for got, want in zip(written.get_weights(), expected.get_weights(), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    bn = [
+        layer.name for layer in plain.layers if isinstance(layer, keras.layers.BatchNormalization)
+    ]
+    assert bn and not np.allclose(
+        written.get_layer(bn[0]).moving_mean.numpy(), plain.get_layer(bn[0]).moving_mean.numpy()
+    )
+    assert new["training"].endswith(
+        "TTA flip True, then BatchNorm statistics recomputed on the training images (PreciseBN)"
+    )
+    assert "--precise-bn" in new["command"] and _parse_command(new["command"]) == again
