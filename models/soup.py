@@ -107,6 +107,7 @@ def greedy_average(
     models: Sequence[keras.Model],
     score: Callable[[keras.Model], float],
     finish: Callable[[keras.Model], keras.Model] | None = None,
+    on_step: Callable[[dict], None] | None = None,
 ) -> tuple[keras.Model, list[dict]]:
     """Greedy soup: add models to the average best first, each only if `score` does not fall.
 
@@ -120,6 +121,7 @@ def greedy_average(
         score: model -> float, higher is better (e.g. validation accuracy).
         finish: model -> model, applied to each model and each average before it is scored,
             and to the result (e.g. `precise_bn` on training images); None: nothing.
+        on_step: called with each step as it is decided (progress; None: silent).
 
     Returns:
         (the averaged model, one step per model in the order tried:
@@ -138,10 +140,14 @@ def greedy_average(
     kept, best = [order[0]], alone[order[0]]
     soup = finished[order[0]]
     steps = [{"index": order[0], "alone": best, "score": best, "kept": True}]
+    if on_step:
+        on_step(steps[0])
     for i in order[1:]:
         candidate = finish(average_weights([models[k] for k in [*kept, i]]))
         value = float(score(candidate))
         steps.append({"index": i, "alone": alone[i], "score": value, "kept": value >= best})
+        if on_step:
+            on_step(steps[-1])
         if value >= best:
             kept, best, soup = [*kept, i], value, candidate
     return soup, steps
@@ -159,6 +165,7 @@ def soup_files(
     greedy: bool = False,
     precise_bn: bool = False,
     bn_batch_size: int = 128,
+    progress: Callable[[str], None] | None = None,
 ) -> dict:
     """Average the weights of model files (or bundled names); write `out/name.keras` and its card.
 
@@ -183,6 +190,7 @@ def soup_files(
             (`models.precise_bn`); needs `data`. With it, one model is enough: its statistics
             are recomputed.
         bn_batch_size: the batch `precise_bn` averages statistics over (the training batch).
+        progress: called with one line per greedy step (e.g. `print`; None: silent).
 
     Returns:
         The card (dict).
@@ -275,6 +283,13 @@ def soup_files(
                 models,
                 lambda m: evaluate(m, val_images, val_labels, full.classes, tta)["accuracy"],
                 finish=finish,
+                on_step=progress
+                and (
+                    lambda step: progress(
+                        f"  {'kept' if step['kept'] else 'dropped'} {cards[step['index']]['name']}"
+                        f": alone {step['alone']:.4f}, soup {step['score']:.4f}"
+                    )
+                ),
             )
         else:
             soup = finish(average_weights(models) if len(models) > 1 else models[0])

@@ -87,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
         greedy=args.greedy,
         precise_bn=args.precise_bn,
         bn_batch_size=args.bn_batch_size,
+        progress=lambda line: print(line, flush=True),
     )
     print(f"{card['name']}: {card['training']}")
     for part in ("validation", "test"):

@@ -195,7 +195,9 @@ def test_greedy_average_keeps_a_model_only_when_the_score_does_not_fall():
     def score(model: keras.Model) -> float:
         return -abs(float(model.get_weights()[0][0, 0]) - 1.0)
 
-    soup, steps = greedy_average(models, score)
+    seen = []
+    soup, steps = greedy_average(models, score, on_step=seen.append)
+    assert seen == steps  # reported as decided, in order
     assert [(s["index"], s["kept"]) for s in steps] == [(2, True), (0, True), (1, False)]
     assert [s["alone"] for s in steps] == pytest.approx([-0.4, -0.6, -2.0])
     assert [s["score"] for s in steps] == pytest.approx([-0.4, -0.1, -0.6])
@@ -237,7 +239,20 @@ def test_greedy_soup_files_drops_a_model_that_lowers_validation_accuracy(tmp_pat
         model = keras.models.clone_model(good)
         model.set_weights(weights or raw.get_weights())
         paths[name] = _run(tmp_path / name, 1, model=model)
-    card = soup_files(list(paths.values()), tmp_path / "out", "g", data="synthetic", greedy=True)
+    lines = []
+    card = soup_files(
+        list(paths.values()),
+        tmp_path / "out",
+        "g",
+        data="synthetic",
+        greedy=True,
+        progress=lines.append,
+    )
+    assert [line.split(":")[0].strip() for line in lines] == [
+        "kept good",
+        "kept near",
+        "dropped raw",
+    ]
     steps = {i["name"]: i for i in card["ingredients"]}
     assert steps["good"]["kept"] and steps["near"]["kept"] and not steps["raw"]["kept"], steps
     assert card["arch"] == "cnn (weight average of good, near)", card["ingredients"]
