@@ -46,6 +46,8 @@ def _copy(model: keras.Model) -> keras.Model:
 
 
 def _check_images(model: keras.Model, images) -> np.ndarray:
+    from emolens.explain._batch import as_images
+
     images = np.asarray(images)
     expected = tuple(model.inputs[0].shape[1:])
     if (
@@ -60,7 +62,7 @@ def _check_images(model: keras.Model, images) -> np.ndarray:
             f"with N >= 1, as the model takes; got shape {images.shape}. Pass the training "
             "images (float32 in [0, 1]), not the validation or test images."
         )
-    return images.astype(np.float32, copy=False)
+    return as_images(images, "precise_bn")  # finite, numeric, in [0, 1]
 
 
 def precise_bn(model: keras.Model, images, *, batch_size: int = 128, seed: int = 0) -> keras.Model:
@@ -83,7 +85,7 @@ def precise_bn(model: keras.Model, images, *, batch_size: int = 128, seed: int =
 
     Raises:
         ValueError: `model` has no BatchNormalization layer, `images` do not fit the model's
-            input, or `batch_size` < 2.
+            input or are not in [0, 1], or `batch_size` < 2.
     """
     if batch_size < 2:
         raise ValueError(

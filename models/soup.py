@@ -10,6 +10,10 @@ points; not the fer7 VGG). `greedy_average` keeps only the runs that help on val
 Runs trained from different random starts average into noise; for them average the
 probabilities instead (an ensemble, several files).
 
+An average's BatchNorm statistics are averages too, and belong to none of the ingredients:
+`soup_files(..., precise_bn=True)` (`emolens soup --precise-bn`) recomputes them on the
+training images (`models.precise_bn`); that made the fer7 average worth having.
+
     >>> from emolens.models import soup, zoo
     >>> a, b = zoo.load("runs/a/a.keras"), zoo.load("runs/b/b.keras")
     >>> model = soup.average_weights([a, b])          # a new model; a and b are untouched

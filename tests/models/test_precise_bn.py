@@ -19,7 +19,7 @@ from tests.models.test_soup import _run, _small_cnn
 
 def _images(n: int = 10, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
-    return (rng.random((n, 4, 4, 2)) * [3.0, 0.5] + [0.0, 2.0]).astype("float32")
+    return (rng.random((n, 4, 4, 2)) * [1.0, 0.2] + [0.0, 0.7]).astype("float32")
 
 
 def _bn_model(before: keras.layers.Layer | None = None) -> keras.Model:
@@ -129,6 +129,8 @@ def test_what_it_cannot_recompute_is_refused_with_the_fix():
         precise_bn(_bn_model(), np.zeros((3, 4, 4), "float32"))
     with pytest.raises(ValueError, match="got shape \\(0, 4, 4, 2\\)"):
         precise_bn(_bn_model(), np.zeros((0, 4, 4, 2), "float32"))
+    with pytest.raises(ValueError, match=r"values in \[0, 1\]; got \[3, 255\].*Divide uint8"):
+        precise_bn(_bn_model(), np.arange(64, dtype=np.uint8).reshape(2, 4, 4, 2) * 4 + 3)
     with pytest.raises(ValueError, match="batch_size must be at least 2"):
         precise_bn(_bn_model(), _images(), batch_size=1)
 
