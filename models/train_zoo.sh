@@ -52,8 +52,8 @@ run vgg_emo3_lightaug --arch vgg --classes emo3 --epochs 12 --batch-size 128 --l
     --unfreeze-from block1_conv1_conv --init "$OUT/vgg_emo3_lowmix/vgg_emo3_lowmix.keras"
 # Then two GPU leases: models/gpu/schedule.sh continues this script's vgg_emo3_lightaug and
 # vgg_fer7_lightaug2 (vgg_emo3_gpu_cont, vgg_fer7_gpu_cont_hi) and trains vit_hybrid_emo3_gpu;
-# models/gpu/schedule_round2.sh continues those VGGs again: its vgg_fer7_gpu2_mix is the bundled
-# fer7 model. Run there by models/gpu/lease.sh (or here, slowly); models/gpu/collect.sh unpacks
+# models/gpu/schedule_round2.sh continues those VGGs again (the bundled soups below average its
+# runs). Run there by models/gpu/lease.sh (or here, slowly); models/gpu/collect.sh unpacks
 # their runs into $OUT/gpu.
 G=$OUT/gpu
 # After the first lease: a lighter-augmentation continuation of vit_hybrid_emo3_gpu (see its card),
@@ -70,4 +70,11 @@ run vit_hybrid_emo3_kd --arch vit --classes emo3 --epochs 12 --batch-size 128 --
 $EM soup --models "$G/vgg_emo3_gpu2/vgg_emo3_gpu2.keras,$G/vgg_emo3_gpu2_lo/vgg_emo3_gpu2_lo.keras,$G/vgg_emo3_gpu_cont/vgg_emo3_gpu_cont.keras" \
     --out "$OUT/vgg_emo3_soup" --name vgg_emo3_soup --data "$DATA" >"$OUT/vgg_emo3_soup.log" 2>&1
 echo "vgg_emo3_soup exit $?"
+# the bundled fer7 VGG: the greedy weight average of vgg_fer7_gpu_cont_hi and its four round-2
+# continuations, BatchNorm statistics recomputed on the training images (see its card)
+F=vgg_fer7_gpu2
+$EM soup --models "$G/${F}_mix/${F}_mix.keras,$G/${F}_lo/${F}_lo.keras,$G/$F/$F.keras,$G/vgg_fer7_gpu_cont_hi/vgg_fer7_gpu_cont_hi.keras,$G/${F}_fp/${F}_fp.keras" \
+    --out "$OUT/vgg_fer7_soup" --name vgg_fer7_soup --data "$DATA" --greedy --precise-bn \
+    >"$OUT/vgg_fer7_soup.log" 2>&1
+echo "vgg_fer7_soup exit $?"
 # Transfer learning and fine-tuning (LeNet and VGG): models/train_transfer.sh
