@@ -116,7 +116,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared/data"))
     # the default CNN and the bundled ViT
-    parser.add_argument("--models", default="vgg_emo3_soup,vit_hybrid_emo3_kd")
+    parser.add_argument("--models", default="vgg_emo3_soup,vit_hybrid_emo3_pbn")
     parser.add_argument("--methods", default=",".join(CHEAP))
     parser.add_argument("--region-methods", default="grad_cam,saliency,attention_relevance")
     parser.add_argument("--n", type=int, default=24)

@@ -34,19 +34,28 @@ run mobilenetv2_emo3 --arch mobilenetv2 --epochs 25 \
 # batches; 63.1% on PublicTest), so 12 more epochs from its weights with lighter CutMix and
 # targets half from the default model's probabilities (offline distillation).
 run mobilenetv2_emo3_distill --arch mobilenetv2 --epochs 12 --lr 1e-3 --warmup-epochs 1 \
-    --mix-prob 0.2 --teacher vgg_emo3_lowmix --distill 0.5 \
+    --mix-prob 0.2 --teacher "$OUT/vgg_emo3_lowmix/vgg_emo3_lowmix.keras" --distill 0.5 \
     --init "$OUT/mobilenetv2_emo3/mobilenetv2_emo3.keras"
 # EfficientNetB0 at width 0.5 (1.1M backbone parameters instead of 4.1M), batch 64 (twice the
 # updates per epoch: the depthwise nets learn slowly per step), half the targets from
-# vgg_emo3_lowmix. A first try with CutMix on 20% of batches and B0's stochastic depth (0.2)
+# vgg_emo3_lowmix (models/train_zoo.sh trains it into OUT). A first try with CutMix on 20% of batches and B0's stochastic depth (0.2)
 # underfitted: 61.4% after 20 epochs with training accuracy level with validation (0.59); its
 # files were lost with a session's checkout before a second stage ended. So: no CutMix and no
 # stochastic depth, one run.
 run efficientnetb0_emo3 --arch efficientnetb0 --epochs 18 --batch-size 64 --lr 2e-3 \
-    --warmup-epochs 1 --mix none --teacher vgg_emo3_lowmix --distill 0.5 \
+    --warmup-epochs 1 --mix none --teacher "$OUT/vgg_emo3_lowmix/vgg_emo3_lowmix.keras" --distill 0.5 \
     --arch-kwargs '{"width": 0.5, "input_scale": 1.5, "drop_connect": 0.0}'
 # Second stage: 20 more epochs from its weights at half the peak learning rate, same targets
 # (stage 1 ended at 61.7% with training accuracy 0.62; this one at 70.5%).
 run efficientnetb0_emo3_distill --arch efficientnetb0 --epochs 20 --batch-size 64 --lr 1e-3 \
-    --warmup-epochs 1 --mix none --teacher vgg_emo3_lowmix --distill 0.5 \
+    --warmup-epochs 1 --mix none --teacher "$OUT/vgg_emo3_lowmix/vgg_emo3_lowmix.keras" --distill 0.5 \
     --init "$OUT/efficientnetb0_emo3/efficientnetb0_emo3.keras"
+# The bundled lineup: each last stage with its BatchNorm statistics recomputed on the training
+# images (PreciseBN: no training, a few minutes each; see the cards). EfficientNetB0 trained in
+# batches of 64, so its statistics are taken over batches of 64.
+pbn() { local name=$1 from=$2; shift 2; [ "$WANT" = "  " ] || [[ "$WANT" == *" $name "* ]] || return 0
+        taskset -c "$CORE" $EM soup --models "$OUT/$from/$from.keras" --out "$OUT/$name" \
+          --name "$name" --data "$DATA" --precise-bn "$@" >>"$OUT/$name.log" 2>&1; echo "$name exit $?"; }
+pbn alexnet_emo3_pbn alexnet_emo3
+pbn mobilenetv2_emo3_pbn mobilenetv2_emo3_distill
+pbn efficientnetb0_emo3_pbn efficientnetb0_emo3_distill --bn-batch-size 64

@@ -63,7 +63,7 @@ run vit_hybrid_emo3_light --arch vit --classes emo3 --epochs 8 --batch-size 128 
 # then the bundled ViT: that continued with half of each target from three emo3 CNNs
 run vit_hybrid_emo3_kd --arch vit --classes emo3 --epochs 12 --batch-size 128 --lr 3e-4 \
     --weight-decay 0.05 --warmup-epochs 1 --mix-prob 0.1 --rotation 0.04 --patience 40 \
-    --teacher "$G/vgg_emo3_gpu_cont/vgg_emo3_gpu_cont.keras,$G/vgg_emo3_gpu/vgg_emo3_gpu.keras,resnet34_emo3" \
+    --teacher "$G/vgg_emo3_gpu_cont/vgg_emo3_gpu_cont.keras,$G/vgg_emo3_gpu/vgg_emo3_gpu.keras,$OUT/resnet34_emo3/resnet34_emo3.keras" \
     --distill 0.5 --init "$OUT/vit_hybrid_emo3_light/vit_hybrid_emo3_light.keras"
 # After the second lease: the bundled emo3 VGG, the weight average of vgg_emo3_gpu_cont and its
 # two continuations (see its card).
@@ -77,4 +77,12 @@ $EM soup --models "$G/${F}_mix/${F}_mix.keras,$G/${F}_lo/${F}_lo.keras,$G/$F/$F.
     --out "$OUT/vgg_fer7_soup" --name vgg_fer7_soup --data "$DATA" --greedy --precise-bn \
     >"$OUT/vgg_fer7_soup.log" 2>&1
 echo "vgg_fer7_soup exit $?"
+# The bundled ViT and ResNet-34: those runs with their BatchNorm statistics recomputed on the
+# training images (PreciseBN, no training; see their cards)
+for name in vit_hybrid_emo3 resnet34_emo3; do
+  from=$name; [ "$name" = vit_hybrid_emo3 ] && from=vit_hybrid_emo3_kd
+  $EM soup --models "$OUT/$from/$from.keras" --out "$OUT/${name}_pbn" --name "${name}_pbn" \
+      --data "$DATA" --precise-bn >"$OUT/${name}_pbn.log" 2>&1
+  echo "${name}_pbn exit $?"
+done
 # Transfer learning and fine-tuning (LeNet and VGG): models/train_transfer.sh

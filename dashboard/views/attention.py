@@ -5,7 +5,7 @@ import streamlit as st
 
 from emolens.dashboard import charts, loaders, widgets
 
-VIT_DEFAULT = "vit_hybrid_emo3_kd"
+VIT_DEFAULT = "vit_hybrid_emo3_pbn"
 
 st.title("Attention (ViT)")
 names = loaders.model_names()

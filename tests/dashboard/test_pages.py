@@ -55,7 +55,7 @@ def test_layers_page_lists_layers_maps_a_channel_and_summarises(app_env):
 def test_attention_page_with_the_bundled_vit_and_default_cnn(app_env):
     at = page(new_app().run(), "views/attention.py")
     assert not at.exception
-    assert at.selectbox(key="vit").value == "vit_hybrid_emo3_kd"
+    assert at.selectbox(key="vit").value == "vit_hybrid_emo3_pbn"
     assert at.selectbox(key="cnn").value == models.default_model()
     assert captions(at)[:3] == [
         "model input",

@@ -105,7 +105,7 @@ def test_bundled_vit_default_map_is_not_blacked_out_by_the_layer_norm_offset():
     from emolens import models
     from emolens.explain.data.synthetic import demo_faces
 
-    model = models.load("vit_hybrid_emo3_kd")
+    model = models.load("vit_hybrid_emo3_pbn")
     faces = demo_faces().images  # 12 faces; 5 of them black at block3_ln1 when written
     normed = grad_cam(model, faces, layer="block3_ln1").reshape(len(faces), -1)
     assert (normed.max(axis=1) == 0.0).sum() >= 4
