@@ -100,7 +100,7 @@ def precise_bn(model: keras.Model, images, *, batch_size: int = 128, seed: int =
     if not layers:
         raise ValueError(
             f"{model.name!r} has no BatchNormalization layer, so there are no statistics to "
-            "recompute (LayerNorm models such as the ViT need none)."
+            "recompute (a model normalised by LayerNorm alone needs none)."
         )
     saved = [(layer.momentum, layer.trainable) for layer in layers]
     for layer in layers:
