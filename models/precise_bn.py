@@ -22,29 +22,6 @@ import keras
 import numpy as np
 
 
-def _layers(model: keras.layers.Layer) -> list[keras.layers.Layer]:
-    """Every layer of `model`, nested models' layers included, each once."""
-    found, seen = [], set()
-    stack = list(reversed(getattr(model, "layers", [])))
-    while stack:
-        layer = stack.pop()
-        if id(layer) in seen:
-            continue
-        seen.add(id(layer))
-        found.append(layer)
-        stack.extend(reversed(getattr(layer, "layers", [])))
-    return found
-
-
-def _copy(model: keras.Model) -> keras.Model:
-    """A new model of `model`'s architecture, weights and class names."""
-    copy = keras.models.clone_model(model)
-    copy.set_weights(model.get_weights())
-    if getattr(model, "class_names", None) is not None:
-        copy.class_names = model.class_names
-    return copy
-
-
 def _check_images(model: keras.Model, images) -> np.ndarray:
     from emolens.explain._batch import as_images
 
@@ -93,9 +70,13 @@ def precise_bn(model: keras.Model, images, *, batch_size: int = 128, seed: int =
             f"{batch_size}. Use the training batch size, e.g. 128."
         )
     images = _check_images(model, images)
-    copy = _copy(model)
-    layers = [
-        layer for layer in _layers(copy) if isinstance(layer, keras.layers.BatchNormalization)
+    from emolens.models.soup import _with_weights
+
+    copy = _with_weights(model, model.get_weights())  # a new model: `model` stays as it is
+    layers = [  # nested models' layers included, as in models/train.py
+        layer
+        for layer in copy._flatten_layers(include_self=False)
+        if isinstance(layer, keras.layers.BatchNormalization)
     ]
     if not layers:
         raise ValueError(
