@@ -6,7 +6,8 @@ model.
 It can pay when the runs share a start (continuations of one `--init` with different
 learning rates or augmentation): they stay in one basin, so the average is a working model,
 at the cost of one, and sometimes better than each (here: the emo3 VGG, +0.4 validation
-points; not the fer7 VGG). `greedy_average` keeps only the runs that help on validation.
+points; the fer7 VGG only once its BatchNorm statistics were recomputed, below).
+`greedy_average` keeps only the runs that help on validation.
 Runs trained from different random starts average into noise; for them average the
 probabilities instead (an ensemble, several files).
 

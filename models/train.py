@@ -487,7 +487,7 @@ def train(cfg: TrainConfig, verbose: int | str = "auto") -> dict:
             verbose=verbose,
             callbacks=[_Checkpoint(out, base, state, cfg.patience, cfg.time_limit)],
         )
-    return _finish(cfg, out, base, state, full, val_rows)
+    return _finish(cfg, out, base, state, full, train_rows, val_rows)
 
 
 def _cut_note(cfg: TrainConfig, state: dict) -> str:
@@ -501,13 +501,12 @@ def _cut_note(cfg: TrainConfig, state: dict) -> str:
     return f" of a {cfg.epochs}-epoch schedule, stopped"
 
 
-def _finish(cfg: TrainConfig, out: Path, base, state: dict, full, val_rows) -> dict:
+def _finish(cfg: TrainConfig, out: Path, base, state: dict, full, train_rows, val_rows) -> dict:
     base.load_weights(out / "best.weights.h5")
     classes = full.classes
     if cfg.precise_bn:
         from emolens.models.precise_bn import precise_bn
 
-        train_rows = np.setdiff1d(np.arange(len(full)), val_rows)
         base = precise_bn(base, full.images[train_rows], batch_size=cfg.batch_size, seed=cfg.seed)
     validation = evaluate(base, full.images[val_rows], full.labels[val_rows], classes, cfg.tta)
     test, test_note = None, ""

@@ -38,8 +38,8 @@ run mobilenetv2_emo3_distill --arch mobilenetv2 --epochs 12 --lr 1e-3 --warmup-e
     --init "$OUT/mobilenetv2_emo3/mobilenetv2_emo3.keras"
 # EfficientNetB0 at width 0.5 (1.1M backbone parameters instead of 4.1M), batch 64 (twice the
 # updates per epoch: the depthwise nets learn slowly per step), half the targets from
-# vgg_emo3_lowmix (models/train_zoo.sh trains it into OUT). A first try with CutMix on 20% of batches and B0's stochastic depth (0.2)
-# underfitted: 61.4% after 20 epochs with training accuracy level with validation (0.59); its
+# vgg_emo3_lowmix (models/train_zoo.sh trains it into OUT). A first try with CutMix on 20% of
+# batches and B0's stochastic depth (0.2) underfitted: 61.4% after 20 epochs with training accuracy level with validation (0.59); its
 # files were lost with a session's checkout before a second stage ended. So: no CutMix and no
 # stochastic depth, one run.
 run efficientnetb0_emo3 --arch efficientnetb0 --epochs 18 --batch-size 64 --lr 2e-3 \

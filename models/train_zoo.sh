@@ -79,10 +79,10 @@ $EM soup --models "$G/${F}_mix/${F}_mix.keras,$G/${F}_lo/${F}_lo.keras,$G/$F/$F.
 echo "vgg_fer7_soup exit $?"
 # The bundled ViT and ResNet-34: those runs with their BatchNorm statistics recomputed on the
 # training images (PreciseBN, no training; see their cards)
-for name in vit_hybrid_emo3 resnet34_emo3; do
-  from=$name; [ "$name" = vit_hybrid_emo3 ] && from=vit_hybrid_emo3_kd
-  $EM soup --models "$OUT/$from/$from.keras" --out "$OUT/${name}_pbn" --name "${name}_pbn" \
-      --data "$DATA" --precise-bn >"$OUT/${name}_pbn.log" 2>&1
-  echo "${name}_pbn exit $?"
+for pair in vit_hybrid_emo3_kd:vit_hybrid_emo3_pbn resnet34_emo3:resnet34_emo3_pbn; do
+  from=${pair%:*} name=${pair#*:}
+  $EM soup --models "$OUT/$from/$from.keras" --out "$OUT/$name" --name "$name" \
+      --data "$DATA" --precise-bn >"$OUT/$name.log" 2>&1
+  echo "$name exit $?"
 done
 # Transfer learning and fine-tuning (LeNet and VGG): models/train_transfer.sh
