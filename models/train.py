@@ -71,9 +71,11 @@ class _Checkpoint(keras.callbacks.Callback):
         state: dict,
         patience: int,
         time_limit: float | None = None,
+        swa_from: int | None = None,
     ):
         super().__init__()
         self.out, self.base, self.state, self.patience = out, base, state, patience
+        self.swa_from = swa_from
         self.time_limit, self.started = time_limit, _clock()
         self.epoch_started, self.slowest = self.started, 0.0
 
@@ -97,6 +99,10 @@ class _Checkpoint(keras.callbacks.Callback):
             _atomic_save(self.base.save_weights, self.out / "best.weights.h5")
         else:
             state["wait"] += 1
+        if self.swa_from is not None and epoch + 1 >= self.swa_from:
+            # one file per epoch, not a running mean: redoing an epoch after a kill rewrites
+            # its own file instead of counting it twice
+            _atomic_save(self.base.save_weights, self.out / swa_file(epoch + 1))
         state["epoch"] = epoch + 1
         state["elapsed_s"] += time.perf_counter() - state.pop("_started", time.perf_counter())
         state["_started"] = time.perf_counter()
@@ -157,6 +163,11 @@ def restore_seed_states(model: keras.Model, states: dict[str, list[int]]) -> Non
     for key, value in states.items():
         state = generators[key].state
         state.assign(np.asarray(value, dtype=keras.backend.standardize_dtype(state.dtype)))
+
+
+def swa_file(epoch: int) -> str:
+    """File name of the base model's weights after `epoch` (1-based), kept for --swa-from."""
+    return f"swa.epoch{epoch}.weights.h5"
 
 
 def _atomic_save(save, path: Path) -> None:
@@ -401,6 +412,7 @@ def train(cfg: TrainConfig, verbose: int | str = "auto") -> dict:
     `<name>.keras` and its card `<name>.json` / `<name>.md`.
     """
     _rotation(cfg)  # before any file is written
+    _check_swa_from(cfg)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(cfg.seed)
@@ -485,7 +497,7 @@ def train(cfg: TrainConfig, verbose: int | str = "auto") -> dict:
             shuffle=False,  # TrainBatches shuffles per epoch from the seed; Keras would reorder the
             # batches with Python's global `random`, whose state a resumed process does not have
             verbose=verbose,
-            callbacks=[_Checkpoint(out, base, state, cfg.patience, cfg.time_limit)],
+            callbacks=[_Checkpoint(out, base, state, cfg.patience, cfg.time_limit, cfg.swa_from)],
         )
     return _finish(cfg, out, base, state, full, train_rows, val_rows)
 
@@ -501,10 +513,66 @@ def _cut_note(cfg: TrainConfig, state: dict) -> str:
     return f" of a {cfg.epochs}-epoch schedule, stopped"
 
 
+def _check_swa_from(cfg: TrainConfig) -> None:
+    """Refuse an --swa-from past the run's last epoch before anything is trained."""
+    if cfg.swa_from is not None and cfg.swa_from > cfg.last_epoch:
+        raise ValueError(
+            f"--swa-from {cfg.swa_from} is past this run's last epoch ({cfg.last_epoch}), so no "
+            "epoch would be averaged. Give an epoch from 1 to "
+            f"{cfg.last_epoch}, or a larger --epochs / --stop-epoch."
+        )
+
+
+def swa_average(base: keras.Model, out: Path, first: int, last: int) -> keras.Model:
+    """The mean of the weights `_Checkpoint` kept for epochs `first`..`last` (SWA).
+
+    Izmailov et al. 2018, "Averaging Weights Leads to Wider Optima": the mean of the weights
+    along one run's trajectory at a high learning rate sits nearer the centre of a flat
+    region than any one of them. Its BatchNorm statistics are a mean too, belonging to none
+    of the epochs: recompute them (`precise_bn`), as `torch.optim.swa_utils.update_bn` does.
+
+    Raises:
+        ValueError: `first` > `last` (no epoch from `first` on was trained).
+        FileNotFoundError: an epoch's weights are missing (the run had no --swa-from, or a
+            later one); the message names the epochs there are.
+    """
+    if first > last:
+        raise ValueError(
+            f"--swa-from {first}, but the run stopped after epoch {last} (early stopping or "
+            f"--stop-epoch), so no epoch was averaged. Rerun with --swa-from {last} or less to "
+            "average what was kept, or continue the run with a larger --stop-epoch."
+        )
+    paths = [out / swa_file(epoch) for epoch in range(first, last + 1)]
+    missing = [p.name for p in paths if not p.is_file()]
+    if missing:
+        kept = sorted(int(p.name.split(".")[1][5:]) for p in out.glob(swa_file("*")))
+        fix = (
+            f"Epochs kept there: {kept}; give --swa-from {kept[0]} or later."
+            if kept
+            else "The run kept no epoch (they are kept only when it trains with --swa-from): "
+            "train a new run, in a new --out, with --swa-from."
+        )
+        raise FileNotFoundError(
+            f"--swa-from {first} needs the weights of epochs {first} to {last} in {str(out)!r}; "
+            f"missing: {', '.join(missing)}. {fix}"
+        )
+    from emolens.models.soup import average_weights
+
+    models = []
+    for path in paths:
+        model = keras.models.clone_model(base) if models else base
+        model.load_weights(path)
+        models.append(model)
+    return average_weights(models) if len(models) > 1 else base
+
+
 def _finish(cfg: TrainConfig, out: Path, base, state: dict, full, train_rows, val_rows) -> dict:
-    base.load_weights(out / "best.weights.h5")
+    if cfg.swa_from is not None:
+        base = swa_average(base, out, cfg.swa_from, state["epoch"])
+    else:
+        base.load_weights(out / "best.weights.h5")
     classes = full.classes
-    if cfg.precise_bn:
+    if cfg.precise_bn or cfg.swa_from is not None:
         from emolens.models.precise_bn import precise_bn
 
         base = precise_bn(base, full.images[train_rows], batch_size=cfg.batch_size, seed=cfg.seed)
@@ -541,8 +609,13 @@ def _finish(cfg: TrainConfig, out: Path, base, state: dict, full, train_rows, va
         + (f" (rotation up to {cfg.rotation * 360:.0f} degrees)" if cfg.augment else "")
         + f", class weights {cfg.class_weights}, TTA flip {cfg.tta}"
         + (
+            f", then the weights of epochs {cfg.swa_from}-{state['epoch']} averaged (SWA)"
+            if cfg.swa_from is not None
+            else ""
+        )
+        + (
             ", then BatchNorm statistics recomputed on the training images (PreciseBN)"
-            if cfg.precise_bn
+            if cfg.precise_bn or cfg.swa_from is not None
             else ""
         )
         + (f", targets blended with FERPlus votes (weight {cfg.ferplus})" if cfg.ferplus else "")

@@ -46,6 +46,7 @@ class TrainConfig:
     unfreeze_from: str | None = None
     tta: bool = True
     precise_bn: bool = False  # recompute BatchNorm statistics on the training images at the end
+    swa_from: int | None = None  # average the weights of every epoch from this one on (SWA)
     test_split: str | None = "publictest"
     arch_kwargs: dict = field(default_factory=dict)
     unsafe_load: bool = False  # load --init / --teacher files with safe_mode=False

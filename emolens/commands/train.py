@@ -109,6 +109,15 @@ def add_parser(subparsers) -> None:
         help="stop after this epoch; the learning-rate schedule still spans --epochs",
     )
     p.add_argument(
+        "--swa-from",
+        type=positive_int,
+        default=None,
+        metavar="EPOCH",
+        help="stochastic weight averaging: keep the weights of every epoch from this one on "
+        "and make the model their mean, its BatchNorm statistics recomputed as --precise-bn "
+        "does (default: off; the best epoch by validation is kept)",
+    )
+    p.add_argument(
         "--time-limit",
         type=float,
         default=None,

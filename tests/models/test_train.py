@@ -131,6 +131,7 @@ def test_card_command_parses_back_to_the_same_config(trained):
         {"time_limit": 480.0, "stop_epoch": 30},
         {"augment": True, "rotation": 0.04},
         {"precise_bn": True},
+        {"swa_from": 2, "epochs": 4},
     ],
 )
 def test_command_round_trips_any_config(changes, tmp_path):
@@ -462,3 +463,63 @@ def test_precise_bn_recomputes_the_best_models_batchnorm_statistics(trained, tmp
         "TTA flip True, then BatchNorm statistics recomputed on the training images (PreciseBN)"
     )
     assert "--precise-bn" in new["command"] and _parse_command(new["command"]) == again
+
+
+def test_swa_averages_the_kept_epochs_then_recomputes_batchnorm(tmp_path):
+    """--swa-from 2 on a 3-epoch run, cut after epoch 2 and resumed: the model written is the
+    mean of epochs 2 and 3's weights (each file is that epoch's base model, the last one equal
+    to the final checkpoint's) with PreciseBN statistics over the run's training rows."""
+    from emolens.explain.data import load_dataset
+    from emolens.models.precise_bn import precise_bn
+    from emolens.models.train import _split, swa_file
+
+    cfg = _config(tmp_path / "swa", epochs=3, swa_from=2)
+    cut = train(replace(cfg, stop_epoch=2), verbose=0)
+    assert "then the weights of epochs 2-2 averaged (SWA)" in cut["training"]
+    card = train(cfg, verbose=0)
+    out = _out(cfg)
+    assert sorted(p.name for p in out.glob("swa.*")) == [swa_file(2), swa_file(3)]
+    assert [entry["epoch"] for entry in card["history"]] == [1, 2, 3]
+
+    def epoch_model(epoch):
+        model = zoo.load(out / "tiny.keras")
+        model.load_weights(out / swa_file(epoch))
+        return model
+
+    second, third = epoch_model(2), epoch_model(3)
+    state = json.loads((out / "state.json").read_text())
+    final = keras.saving.load_model(out / "checkpoint.keras").get_layer(state["base_name"])
+    assert all(_same(third.get_layer(k).get_weights(), v) for k, v in _weights(final).items())
+    assert not _same(second.get_weights(), third.get_weights())
+    mean = [(a + b) / 2 for a, b in zip(second.get_weights(), third.get_weights(), strict=True)]
+    averaged = keras.models.clone_model(second)
+    averaged.set_weights(mean)
+    full = load_dataset("synthetic", "train", "emo3", limit=LIMIT, seed=cfg.seed)
+    train_rows, _ = _split(full, cfg)
+    expected = precise_bn(averaged, full.images[train_rows], batch_size=cfg.batch_size)
+    written = zoo.load(out / "tiny.keras")
+    for got, want in zip(written.get_weights(), expected.get_weights(), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    assert card["training"].endswith(
+        "TTA flip True, then the weights of epochs 2-3 averaged (SWA), then BatchNorm "
+        "statistics recomputed on the training images (PreciseBN)"
+    )
+    assert "--swa-from 2" in card["command"] and _parse_command(card["command"]) == cfg
+    with pytest.raises(FileNotFoundError, match=r"kept there: \[2, 3\]; give --swa-from 2 or"):
+        train(replace(cfg, swa_from=1), verbose=0)
+
+
+def test_swa_from_past_the_last_epoch_is_refused_before_anything_is_written(tmp_path):
+    cfg = _config(tmp_path / "never", epochs=4, stop_epoch=3, swa_from=4)
+    with pytest.raises(ValueError, match=r"--swa-from 4 is past this run's last epoch \(3\)"):
+        train(cfg, verbose=0)
+    assert not _out(cfg).exists()
+
+
+def test_swa_on_a_run_that_kept_no_epochs_names_what_is_there(trained, tmp_path):
+    import shutil
+
+    cfg, _ = trained
+    shutil.copytree(_out(cfg), tmp_path / "run")
+    with pytest.raises(FileNotFoundError, match=r"missing: swa.epoch1.weights.h5.*kept no epoch"):
+        train(replace(cfg, out=str(tmp_path / "run"), swa_from=1), verbose=0)
