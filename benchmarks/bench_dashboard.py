@@ -12,7 +12,7 @@ Rows (median of repeats after warm-up; targets from issue 12):
                           and on it enlarged to a 13.9 MP phone-size photo
   page update             AppTest rerun of "Explain a face", explanation not cached < 500 ms
   dataset page / embeddings page over a 3,589-image store (cold caches, then warm) < 2 s
-The store is FER2013 PublicTest indexed with vgg_fer7_soup when the data is found, else 3,589
+The store is FER2013 PublicTest indexed with vgg_fer7_soup_ft when the data is found, else 3,589
 synthetic faces; it is built once into --store-dir.
 """
 
@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
-STORE_MODEL = "vgg_fer7_soup"
+STORE_MODEL = "vgg_fer7_soup_ft"
 
 
 def median_ms(function, repeats: int) -> float:

@@ -1,7 +1,7 @@
 """onnxruntime vs Keras for a bundled model: prediction alone, and prediction + Grad-CAM.
 
     python benchmarks/bench_onnx.py                       # default model, batch 1 and 32
-    python benchmarks/bench_onnx.py --model vgg_fer7_soup --batch-sizes 1,32,128 --repeats 30
+    python benchmarks/bench_onnx.py --model vgg_fer7_soup_ft --batch-sizes 1,32,128 --repeats 30
 
 Baseline: Keras on TensorFlow, compiled (explain.report.predict_probs: a traced call, not
 model.predict; explain.grad_cam: one compiled forward+backward per batch) plus, for

@@ -70,13 +70,18 @@ run vit_hybrid_emo3_kd --arch vit --classes emo3 --epochs 12 --batch-size 128 --
 $EM soup --models "$G/vgg_emo3_gpu2/vgg_emo3_gpu2.keras,$G/vgg_emo3_gpu2_lo/vgg_emo3_gpu2_lo.keras,$G/vgg_emo3_gpu_cont/vgg_emo3_gpu_cont.keras" \
     --out "$OUT/vgg_emo3_soup" --name vgg_emo3_soup --data "$DATA" >"$OUT/vgg_emo3_soup.log" 2>&1
 echo "vgg_emo3_soup exit $?"
-# the bundled fer7 VGG: the greedy weight average of vgg_fer7_gpu_cont_hi and its four round-2
-# continuations, BatchNorm statistics recomputed on the training images (see its card)
+# the greedy weight average of vgg_fer7_gpu_cont_hi and its four round-2 continuations,
+# BatchNorm statistics recomputed on the training images (see its card, in docs/model_history)
 F=vgg_fer7_gpu2
 $EM soup --models "$G/${F}_mix/${F}_mix.keras,$G/${F}_lo/${F}_lo.keras,$G/$F/$F.keras,$G/vgg_fer7_gpu_cont_hi/vgg_fer7_gpu_cont_hi.keras,$G/${F}_fp/${F}_fp.keras" \
     --out "$OUT/vgg_fer7_soup" --name vgg_fer7_soup --data "$DATA" --greedy --precise-bn \
     >"$OUT/vgg_fer7_soup.log" 2>&1
 echo "vgg_fer7_soup exit $?"
+# then the bundled fer7 VGG: that soup trained one more epoch (its learning rate warming up to
+# 1e-3), BatchNorm statistics recomputed (see its card)
+run vgg_fer7_soup_ft --arch vgg --classes fer7 --epochs 1 --warmup-epochs 1 --batch-size 128 \
+    --lr 1e-3 --rotation 0.04 --no-class-weights --patience 200 --precise-bn \
+    --unfreeze-from block1_conv1_conv --init "$OUT/vgg_fer7_soup/vgg_fer7_soup.keras"
 # The bundled ViT and ResNet-34: those runs with their BatchNorm statistics recomputed on the
 # training images (PreciseBN, no training; see their cards)
 for pair in vit_hybrid_emo3_kd:vit_hybrid_emo3_pbn resnet34_emo3:resnet34_emo3_pbn; do

@@ -55,7 +55,7 @@ def test_a_model_without_a_spatial_layer_on_trust_and_attention(app_env, user_mo
 
 def test_a_fer7_model_without_fer2013_says_what_to_do(app_env):
     at = page(new_app().run(), "views/dataset.py")
-    at.selectbox(key="dataset_model").select("vgg_fer7_soup").run()
+    at.selectbox(key="dataset_model").select("vgg_fer7_soup_ft").run()
     assert not at.exception
     (error,) = messages(at)["error"]
     assert "FER2013 is not here" in error and "show no disgust, fear, surprise, neutral" in error
