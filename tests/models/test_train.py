@@ -519,7 +519,12 @@ def test_swa_from_past_the_last_epoch_is_refused_before_anything_is_written(tmp_
 def test_swa_on_a_run_that_kept_no_epochs_names_what_is_there(trained, tmp_path):
     import shutil
 
+    from emolens.models.train import swa_average
+
     cfg, _ = trained
+    model = zoo.load(_out(cfg) / "tiny.keras")
+    with pytest.raises(ValueError, match=r"stopped after epoch 2 .*--swa-from 2 or less"):
+        swa_average(model, _out(cfg), 3, 2)  # an early stop before --swa-from's epoch
     shutil.copytree(_out(cfg), tmp_path / "run")
     with pytest.raises(FileNotFoundError, match=r"missing: swa.epoch1.weights.h5.*kept no epoch"):
         train(replace(cfg, out=str(tmp_path / "run"), swa_from=1), verbose=0)
