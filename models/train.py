@@ -572,7 +572,8 @@ def _finish(cfg: TrainConfig, out: Path, base, state: dict, full, train_rows, va
     else:
         base.load_weights(out / "best.weights.h5")
     classes = full.classes
-    if cfg.precise_bn or cfg.swa_from is not None:
+    recompute_bn = cfg.precise_bn or cfg.swa_from is not None  # an average's statistics are stale
+    if recompute_bn:
         from emolens.models.precise_bn import precise_bn
 
         base = precise_bn(base, full.images[train_rows], batch_size=cfg.batch_size, seed=cfg.seed)
@@ -615,7 +616,7 @@ def _finish(cfg: TrainConfig, out: Path, base, state: dict, full, train_rows, va
         )
         + (
             ", then BatchNorm statistics recomputed on the training images (PreciseBN)"
-            if cfg.precise_bn or cfg.swa_from is not None
+            if recompute_bn
             else ""
         )
         + (f", targets blended with FERPlus votes (weight {cfg.ferplus})" if cfg.ferplus else "")
