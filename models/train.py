@@ -600,7 +600,8 @@ def _finish(cfg: TrainConfig, out: Path, base, state: dict, full, train_rows, va
         f"{len(full) - len(val_rows)} train / {len(val_rows)} val"
         + (f"; subset of {cfg.limit}" if cfg.limit else ""),
         "test_split": cfg.test_split,
-        "training": f"{state['epoch']} epochs (best {state['best_epoch']})"
+        "training": f"{state['epoch']} epochs"
+        + (f" (best {state['best_epoch']})" if cfg.swa_from is None else "")  # SWA keeps no best
         + _cut_note(cfg, state)
         + ", batch "
         f"{cfg.batch_size}, AdamW lr {cfg.lr} cosine, label smoothing "

@@ -500,6 +500,7 @@ def test_swa_averages_the_kept_epochs_then_recomputes_batchnorm(tmp_path):
     written = zoo.load(out / "tiny.keras")
     for got, want in zip(written.get_weights(), expected.get_weights(), strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    assert card["training"].startswith("3 epochs, batch 32,")  # no "(best N)": not chosen
     assert card["training"].endswith(
         "TTA flip True, then the weights of epochs 2-3 averaged (SWA), then BatchNorm "
         "statistics recomputed on the training images (PreciseBN)"
