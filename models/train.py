@@ -545,7 +545,7 @@ def swa_average(base: keras.Model, out: Path, first: int, last: int) -> keras.Mo
     paths = [out / swa_file(epoch) for epoch in range(first, last + 1)]
     missing = [p.name for p in paths if not p.is_file()]
     if missing:
-        kept = sorted(int(p.name.split(".")[1][5:]) for p in out.glob(swa_file("*")))
+        kept = [epoch for epoch in range(1, last + 1) if (out / swa_file(epoch)).is_file()]
         fix = (
             f"Epochs kept there: {kept}; give --swa-from {kept[0]} or later."
             if kept
