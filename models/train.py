@@ -376,6 +376,22 @@ def _schedule(cfg: TrainConfig, steps_per_epoch: int):
     )
 
 
+def _lr_text(cfg: TrainConfig) -> str:
+    """The card's words for `_schedule`.
+
+    "AdamW lr 0.001 cosine", or, where the warm-up spans the whole run (--warmup-epochs >=
+    --epochs), the linear ramp that is all it trains with.
+    """
+    if cfg.warmup_epochs < cfg.epochs:
+        return f"AdamW lr {cfg.lr} cosine"
+    start = cfg.lr * 0.05
+    reached = start + (cfg.lr - start) * cfg.epochs / cfg.warmup_epochs
+    return (
+        f"AdamW lr warming up linearly from {start:.3g} to {reached:.3g} over the whole run "
+        "(no cosine phase)"
+    )
+
+
 def compile_for_training(wrapper: keras.Model, cfg: TrainConfig, steps_per_epoch: int) -> None:
     """Compile `wrapper` as `train` does, so a benchmark times the same step.
 
@@ -604,7 +620,7 @@ def _finish(cfg: TrainConfig, out: Path, base, state: dict, full, train_rows, va
         + (f" (best {state['best_epoch']})" if cfg.swa_from is None else "")  # SWA keeps no best
         + _cut_note(cfg, state)
         + ", batch "
-        f"{cfg.batch_size}, AdamW lr {cfg.lr} cosine, label smoothing "
+        f"{cfg.batch_size}, {_lr_text(cfg)}, label smoothing "
         f"{cfg.label_smoothing}, mix {cfg.mix}"
         + (f" on {cfg.mix_prob:.0%} of batches" if cfg.mix != "none" else "")
         + f", augment {cfg.augment}"

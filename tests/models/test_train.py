@@ -529,3 +529,22 @@ def test_swa_on_a_run_that_kept_no_epochs_names_what_is_there(trained, tmp_path)
     shutil.copytree(_out(cfg), tmp_path / "run")
     with pytest.raises(FileNotFoundError, match=r"missing: swa.epoch1.weights.h5.*kept no epoch"):
         train(replace(cfg, out=str(tmp_path / "run"), swa_from=1), verbose=0)
+
+
+@pytest.mark.parametrize(
+    "epochs, warmup, words, last_lr",
+    [
+        (3, 1, "AdamW lr 0.001 cosine", 1e-5),
+        (1, 1, "AdamW lr warming up linearly from 5e-05 to 0.001 over the whole run", 1e-3),
+        (1, 2, "AdamW lr warming up linearly from 5e-05 to 0.000525 over the whole run", 5.25e-4),
+    ],
+)
+def test_the_card_names_the_learning_rates_the_schedule_gives(epochs, warmup, words, last_lr):
+    """A run that is all warm-up (`--epochs 1 --warmup-epochs 1`) never reaches the cosine;
+    its card says so, and the ramp's ends are the schedule's own values."""
+    cfg = _config("unused", epochs=epochs, warmup_epochs=warmup, lr=1e-3)
+    assert train_module._lr_text(cfg).startswith(words)
+    assert ("no cosine phase" in train_module._lr_text(cfg)) == (warmup >= epochs)
+    schedule = train_module._schedule(cfg, steps_per_epoch=10)
+    assert float(schedule(0)) == pytest.approx(5e-5 if warmup else 1e-3, rel=1e-5)
+    assert float(schedule(epochs * 10)) == pytest.approx(last_lr, rel=1e-4)
