@@ -364,11 +364,14 @@ def _rotation(cfg: TrainConfig) -> float:
     return cfg.rotation
 
 
+WARMUP_START = 0.05  # the warm-up starts at this fraction of --lr
+
+
 def _schedule(cfg: TrainConfig, steps_per_epoch: int):
     """Warm-up, then cosine decay to 1% of `cfg.lr` at step `cfg.epochs * steps_per_epoch`."""
     warmup = cfg.warmup_epochs * steps_per_epoch
     return keras.optimizers.schedules.CosineDecay(
-        initial_learning_rate=cfg.lr * 0.05,
+        initial_learning_rate=cfg.lr * WARMUP_START,
         decay_steps=max(1, cfg.epochs * steps_per_epoch - warmup),
         warmup_target=cfg.lr,
         warmup_steps=warmup,
@@ -384,7 +387,7 @@ def _lr_text(cfg: TrainConfig) -> str:
     """
     if cfg.warmup_epochs < cfg.epochs:
         return f"AdamW lr {cfg.lr} cosine"
-    start = cfg.lr * 0.05
+    start = cfg.lr * WARMUP_START
     reached = start + (cfg.lr - start) * cfg.epochs / cfg.warmup_epochs
     return (
         f"AdamW lr warming up linearly from {start:.3g} to {reached:.3g} over the whole run "
