@@ -23,6 +23,7 @@ from emolens.models import zoo
 from emolens.models.augment import allow_jit, augmentation, mix_batch
 from emolens.models.cards import atomic_file, atomic_write_text, write_card
 from emolens.models.evaluate import evaluate, predict_probs
+from emolens.models.sam import check_sam, use_sam
 from emolens.models.train_config import TrainConfig
 
 
@@ -431,6 +432,7 @@ def train(cfg: TrainConfig, verbose: int | str = "auto") -> dict:
     `<name>.keras` and its card `<name>.json` / `<name>.md`.
     """
     _rotation(cfg)  # before any file is written
+    check_sam(cfg.sam)
     _check_swa_from(cfg)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -485,6 +487,8 @@ def train(cfg: TrainConfig, verbose: int | str = "auto") -> dict:
         # (the saved one would keep a finished run at its 1% floor).
         wrapper.optimizer.learning_rate = _schedule(cfg, steps)
         allow_jit(wrapper)
+        if cfg.sam:
+            use_sam(wrapper, cfg.sam)  # a saved model keeps Keras's own step
         if keras.backend.backend() == "jax":
             wrapper.jit_compile = True
     else:
@@ -493,6 +497,8 @@ def train(cfg: TrainConfig, verbose: int | str = "auto") -> dict:
         augmented = augmentation(rotation=_rotation(cfg))(inputs) if cfg.augment else inputs
         wrapper = keras.Model(inputs, base(augmented), name="train_wrapper")
         compile_for_training(wrapper, cfg, steps)
+        if cfg.sam:
+            use_sam(wrapper, cfg.sam)
         finished = False
         state = {
             "config": asdict(cfg),
@@ -623,7 +629,9 @@ def _finish(cfg: TrainConfig, out: Path, base, state: dict, full, train_rows, va
         + (f" (best {state['best_epoch']})" if cfg.swa_from is None else "")  # SWA keeps no best
         + _cut_note(cfg, state)
         + ", batch "
-        f"{cfg.batch_size}, {_lr_text(cfg)}, label smoothing "
+        f"{cfg.batch_size}, {_lr_text(cfg)}"
+        + (f", SAM steps (rho {cfg.sam})" if cfg.sam else "")
+        + ", label smoothing "
         f"{cfg.label_smoothing}, mix {cfg.mix}"
         + (f" on {cfg.mix_prob:.0%} of batches" if cfg.mix != "none" else "")
         + f", augment {cfg.augment}"

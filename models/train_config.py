@@ -28,6 +28,7 @@ class TrainConfig:
     weight_decay: float = 1e-4
     warmup_epochs: int = 2
     label_smoothing: float = 0.1
+    sam: float = 0.0  # SAM radius rho; 0 = plain steps
     ferplus: float = 0.0
     teacher: str | None = None
     distill: float = 0.0

@@ -132,6 +132,7 @@ def test_card_command_parses_back_to_the_same_config(trained):
         {"augment": True, "rotation": 0.04},
         {"precise_bn": True},
         {"swa_from": 2, "epochs": 4},
+        {"sam": 0.05},
     ],
 )
 def test_command_round_trips_any_config(changes, tmp_path):
@@ -423,6 +424,32 @@ def test_rotation_reaches_the_augmentation_and_the_card(rotation, degrees, tmp_p
 def test_rotation_outside_a_half_turn_is_refused_before_anything_is_written(rotation, tmp_path):
     with pytest.raises(ValueError, match=r"--rotation is a fraction of a full turn in \[0, 0.5\]"):
         train(_config(tmp_path / "run", augment=True, rotation=rotation), verbose=0)
+    assert not (tmp_path / "run").exists()
+
+
+def test_sam_steps_train_resume_as_sam_and_say_so_on_the_card(tmp_path, monkeypatch):
+    """--sam sets the step on the new wrapper and again on the one loaded to resume (a saved
+    model keeps Keras's own step); the card names it."""
+    calls = []
+    real = train_module.use_sam
+
+    def spy(model, rho):
+        calls.append((model.name, rho))
+        real(model, rho)
+
+    monkeypatch.setattr(train_module, "use_sam", spy)
+    cfg = _config(tmp_path / "run", sam=0.05, stop_epoch=1)
+    train(cfg, verbose=0)
+    card = train(replace(cfg, stop_epoch=None), verbose=0)
+    assert calls == [("train_wrapper", 0.05), ("train_wrapper", 0.05)]
+    assert [row["epoch"] for row in card["history"]] == [1, 2]
+    assert "AdamW lr 0.01 cosine, SAM steps (rho 0.05), label smoothing" in card["training"]
+    assert card["history"][-1]["loss"] < card["history"][0]["loss"]
+
+
+def test_a_negative_sam_radius_is_refused_before_anything_is_written(tmp_path):
+    with pytest.raises(ValueError, match=r"rho \(--sam\) is >= 0 .*got -0.05"):
+        train(_config(tmp_path / "run", sam=-0.05), verbose=0)
     assert not (tmp_path / "run").exists()
 
 
