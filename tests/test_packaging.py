@@ -35,7 +35,8 @@ def _package_folders() -> set[str]:
 
 def test_every_package_folder_is_mapped_into_the_namespace():
     config = _pyproject()["tool"]["setuptools"]
-    assert set(config["packages"]) == _package_folders()
+    # and the data folders (weights, cards), listed so that setuptools does not warn about them
+    assert set(config["packages"]) == _package_folders() | set(config["package-data"])
     for folder, dotted in NAMESPACE.items():
         if (ROOT / folder / "__init__.py").is_file():
             assert config["package-dir"][dotted] == folder
@@ -47,15 +48,25 @@ def wheel(tmp_path_factory) -> Path:
     # setuptools builds in ROOT/build and never prunes it: a file deleted from the tree (a dropped
     # model) would still reach the wheel from a stale build/lib.
     shutil.rmtree(ROOT / "build", ignore_errors=True)
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q"]
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-v"]
         + ["-w", str(out), str(ROOT)],
         check=True,
         capture_output=True,
+        text=True,
         cwd=out,
     )
     (path,) = out.glob("emolens-*.whl")
+    (out / "build.log").write_text(build.stdout + build.stderr)
     return path
+
+
+def test_the_build_does_not_warn_that_a_folder_would_be_ignored(wheel):
+    """The README's install printed setuptools' "Package would be ignored" banner four times
+    (for models/weights and models/cards) until they were listed as packages."""
+    log = (wheel.parent / "build.log").read_text()
+    assert "running bdist_wheel" in log  # -v shows the backend's output
+    assert "absent from the `packages` configuration" not in log
 
 
 def test_the_wheel_installs_the_name_emolens_alone(wheel):
