@@ -22,7 +22,7 @@ HELP = {
     "weight_decay": "AdamW weight decay (default: %(default)s)",
     "label_smoothing": "label smoothing of the targets (default: %(default)s)",
     "sam": "sharpness-aware minimization: radius rho of each step's ascent (0.05 is usual; "
-    "about twice the compute per step; TensorFlow backend; default: %(default)s = off)",
+    "about twice the compute per step; TensorFlow or JAX; default: %(default)s = off)",
     "mix_prob": "share of batches mixed by --mix (default: %(default)s)",
     "val_fraction": "share of Training held out for validation, stratified (default: %(default)s)",
     "ferplus": "weight of the FERPlus vote shares blended into the targets, fer2013 only "

@@ -1,4 +1,11 @@
-"""SAM train step: a numpy known answer, parity with Keras's own step at rho 0, state once."""
+"""SAM train step: a numpy known answer, parity with Keras's own step at rho 0, state once.
+
+The same tests run again on the JAX backend (the lent GPU machine trains with JAX)."""
+
+import importlib.util
+import os
+import subprocess
+import sys
 
 import keras
 import numpy as np
@@ -126,3 +133,21 @@ def test_a_negative_radius_is_refused_with_the_usual_value():
     expected = r"rho \(--sam\) is >= 0 \(0.05 is usual; 0 = off\); got -0.1"
     with pytest.raises(ValueError, match=expected):
         use_sam(model, -0.1)
+
+
+@pytest.mark.skipif(
+    keras.backend.backend() == "jax" or importlib.util.find_spec("jax") is None,
+    reason="runs this file on JAX from another backend; jax not installed (pip install .[dev])",
+)
+def test_these_tests_pass_on_the_jax_backend_too():
+    env = {**os.environ, "KERAS_BACKEND": "jax"}
+    argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "0"]
+    proc = subprocess.run(
+        [*argv, __file__, "-k", "not jax_backend_too"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert "5 passed" in proc.stdout

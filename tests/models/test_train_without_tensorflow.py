@@ -70,10 +70,11 @@ def test_explain_loads_no_tensorflow_where_it_is_installed_and_binds_its_names()
 def test_emolens_train_with_jax_and_no_tensorflow_writes_model_and_card(tmp_path):
     code = "from emolens.cli import main\nsys.exit(main(sys.argv[1:]))\n"
     argv = ["train", "--arch", "lenet", "--classes", "emo3", "--data", "synthetic"]
-    argv += ["--out", str(tmp_path), "--epochs", "1", "--batch-size", "32"]
+    argv += ["--out", str(tmp_path), "--epochs", "1", "--batch-size", "32", "--sam", "0.05"]
     proc = _run(code, "jax", *argv)
     assert proc.returncode == 0, proc.stderr[-3000:]
     card = json.loads((tmp_path / "lenet_emo3.json").read_text())
     assert card["backend"] == "jax" and card["device"].startswith("jax")
+    assert "SAM steps (rho 0.05)" in card["training"]  # its JAX step needs no TensorFlow
     assert 0.0 <= card["validation"]["accuracy"] <= 1.0
     assert (tmp_path / "lenet_emo3.keras").stat().st_size == card["size_bytes"]
