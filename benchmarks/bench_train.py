@@ -4,7 +4,7 @@ Each setup runs in its own process (the Keras backend and the mixed-precision po
 process-wide), pinned to the first `--threads` cores, with the exact training model of
 `emolens train` (augmentation layers + zoo architecture, AdamW, label smoothing), on random
 48x48 faces so no data is needed. The baseline is the setup `emolens train` uses by default
-(TensorFlow, float32, batch 128), measured in the same run.
+(TensorFlow, float32, batch 128, plain steps), measured in the same run.
 
     python benchmarks/bench_train.py                        # default grid (30 setups: hours)
     python benchmarks/bench_train.py --archs vgg --threads 1 2 --backends tensorflow jax \
@@ -12,6 +12,8 @@ process-wide), pinned to the first `--threads` cores, with the exact training mo
     python benchmarks/bench_train.py --archs alexnet mobilenetv2 efficientnetb0 \
         --arch-kwargs '{"alexnet": {"width": 0.5}, "mobilenetv2": {"alpha": 0.5}}' \
         --backends tensorflow --precisions float32 --batch-sizes 128   # the lineup as trained
+    python benchmarks/bench_train.py --archs vgg --threads 2 --backends tensorflow \
+        --precisions float32 --batch-sizes 128 --sam 0.05       # what a SAM step costs
 
 Prints a markdown table: arch, backend, precision, batch, threads, images/s, x baseline; then,
 per arch, what `emolens train`'s own data pipeline costs per batch (its `TrainBatches` with CutMix,
@@ -28,7 +30,7 @@ import subprocess
 import sys
 import time
 
-BASELINE = {"backend": "tensorflow", "precision": "float32", "batch": 128}
+BASELINE = {"backend": "tensorflow", "precision": "float32", "batch": 128, "sam": 0.0}
 
 
 def _one(spec: dict) -> dict:
@@ -47,6 +49,7 @@ def _one(spec: dict) -> dict:
     keras.mixed_precision.set_global_policy(spec["precision"])
     from emolens.models import zoo
     from emolens.models.augment import allow_jit, augmentation
+    from emolens.models.sam import use_sam
     from emolens.models.train import compile_for_training
     from emolens.models.train_config import TrainConfig
 
@@ -59,6 +62,8 @@ def _one(spec: dict) -> dict:
     allow_jit(wrapper)
     if spec["backend"] == "jax":
         wrapper.jit_compile = True
+    if spec.get("sam"):
+        use_sam(wrapper, spec["sam"])
     batch = spec["batch"]
     rng = np.random.default_rng(0)
     x = rng.random((batch * 4, 48, 48, 1), dtype=np.float32)
@@ -122,6 +127,14 @@ def main(argv=None) -> None:
         default="{}",
         help='JSON {arch: {builder keyword: value}}, e.g. {"alexnet": {"width": 0.5}}',
     )
+    parser.add_argument(
+        "--sam",
+        nargs="*",
+        type=float,
+        default=[],
+        metavar="RHO",
+        help="also time SAM steps of these radii (emolens train --sam; default: none)",
+    )
     parser.add_argument("--steps", type=int, default=8, help="at least this many steps")
     parser.add_argument("--min-seconds", type=float, default=30.0)
     parser.add_argument("--one", help=argparse.SUPPRESS)
@@ -138,6 +151,7 @@ def main(argv=None) -> None:
             grid += [{**BASELINE, "backend": b} for b in args.backends if b != "tensorflow"]
             grid += [{**BASELINE, "precision": p} for p in args.precisions if p != "float32"]
             grid += [{**BASELINE, "batch": b} for b in args.batch_sizes if b != 128]
+            grid += [{**BASELINE, "sam": rho} for rho in args.sam if rho]
             for setup in grid:
                 specs.append(
                     {
@@ -151,8 +165,8 @@ def main(argv=None) -> None:
                     }
                 )
     print(f"# training throughput, {os.cpu_count()} cores ({_cpu()}), random 48x48 faces")
-    print("| arch | backend | precision | batch | threads | images/s | x baseline |")
-    print("|---|---|---|---|---|---|---|")
+    print("| arch | backend | precision | batch | step | threads | images/s | x baseline |")
+    print("|---|---|---|---|---|---|---|---|")
     base_rate: dict[tuple, float] = {}
     data_rows = []
     for spec in specs:
@@ -172,6 +186,7 @@ def main(argv=None) -> None:
         arch = spec["arch"] + (f" {spec['arch_kwargs']}" if spec["arch_kwargs"] else "")
         print(
             f"| {arch} | {spec['backend']} | {spec['precision']} | {spec['batch']} "
+            f"| {'SAM ' + str(spec['sam']) if spec['sam'] else 'plain'} "
             f"| {spec['threads']} | {rate} | {ratio} |",
             flush=True,
         )
