@@ -65,13 +65,15 @@ def _augmented_model(seed: int = 0) -> keras.Model:
     return model
 
 
-def _fit_two_steps(rho: float | None):
+def _fit_two_steps(rho: float | None, steps: int = 2):
+    """Weights, [(kind, value)] of the non-trainable state, and mean loss after `steps` steps
+    of 16 faces (plain steps where `rho` is None)."""
     model = _augmented_model()
     if rho is not None:
         use_sam(model, rho)
     rng = np.random.default_rng(1)
-    x = rng.random((32, 12, 12, 1)).astype(np.float32)
-    y = np.eye(3, dtype=np.float32)[rng.integers(0, 3, 32)]
+    x = rng.random((16 * steps, 12, 12, 1)).astype(np.float32)
+    y = np.eye(3, dtype=np.float32)[rng.integers(0, 3, 16 * steps)]
     history = model.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0)
     trainable = [np.array(v) for v in model.trainable_variables]
     state = [(_kind(v), np.array(v)) for v in model.non_trainable_variables]
@@ -110,17 +112,7 @@ def test_the_ascent_pass_leaves_no_trace_in_batchnorm_statistics_or_random_seeds
 
 
 def test_after_one_step_batchnorm_counts_the_first_pass_only():
-    def one_step(rho):
-        model = _augmented_model()
-        if rho is not None:
-            use_sam(model, rho)
-        rng = np.random.default_rng(1)
-        x = rng.random((16, 12, 12, 1)).astype(np.float32)
-        y = np.eye(3, dtype=np.float32)[rng.integers(0, 3, 16)]
-        model.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0)
-        return [(_kind(v), np.array(v)) for v in model.non_trainable_variables]
-
-    plain_state, sam_state = one_step(None), one_step(0.5)
+    plain_state, sam_state = _fit_two_steps(None, steps=1)[1], _fit_two_steps(0.5, steps=1)[1]
     stats = [i for i, (kind, _) in enumerate(plain_state) if kind.startswith("moving_")]
     assert len(stats) == 2
     for i in stats:
