@@ -3,6 +3,8 @@ BatchNorm layer, the layers it must leave alone, repair of broken statistics, an
 
 from __future__ import annotations
 
+import warnings
+
 import keras
 import numpy as np
 import pytest
@@ -44,6 +46,24 @@ def test_one_batch_gives_the_exact_mean_and_variance_and_the_input_is_untouched(
     np.testing.assert_allclose(out.mean(axis=(0, 1, 2)), [0.0, 0.0], atol=1e-4)
     var = images.var(axis=(0, 1, 2))
     np.testing.assert_allclose(out.var(axis=(0, 1, 2)), var / (var + bn.epsilon), rtol=1e-3)
+
+
+def test_a_model_whose_input_is_a_list_gets_the_same_statistics_and_no_warning():
+    """`keras.Model([inputs], ...)` (as the transfer models are saved) expects a list: fed a
+    bare array, Keras warned on every batch that the input structure did not match."""
+    images = _images()
+    inputs = keras.Input((4, 4, 2))
+    listed = keras.Model([inputs], keras.layers.BatchNormalization(name="bn")(inputs))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any warning fails the test
+        fixed = precise_bn(listed, images, batch_size=4, seed=7)
+    plain = precise_bn(_bn_model(), images, batch_size=4, seed=7)
+    for name in ("moving_mean", "moving_variance"):
+        np.testing.assert_allclose(
+            getattr(fixed.get_layer("bn"), name).numpy(),
+            getattr(plain.get_layer("bn"), name).numpy(),
+            rtol=1e-6,
+        )
 
 
 def test_several_batches_give_the_image_weighted_mean_of_the_batch_statistics():
