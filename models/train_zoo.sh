@@ -82,9 +82,10 @@ echo "vgg_fer7_soup exit $?"
 run vgg_fer7_soup_ft --arch vgg --classes fer7 --epochs 1 --warmup-epochs 1 --batch-size 128 \
     --lr 1e-3 --rotation 0.04 --no-class-weights --patience 200 --precise-bn \
     --unfreeze-from block1_conv1_conv --init "$OUT/vgg_fer7_soup/vgg_fer7_soup.keras"
-# The bundled ViT and ResNet-34: those runs with their BatchNorm statistics recomputed on the
-# training images (PreciseBN, no training; see their cards)
-for pair in vit_hybrid_emo3_kd:vit_hybrid_emo3_pbn resnet34_emo3:resnet34_emo3_pbn; do
+# The bundled ViT, ResNet-34 and LeNet: those runs with their BatchNorm statistics recomputed
+# on the training images (PreciseBN, no training; see their cards)
+for pair in vit_hybrid_emo3_kd:vit_hybrid_emo3_pbn resnet34_emo3:resnet34_emo3_pbn \
+    lenet_emo3:lenet_emo3_pbn; do
   from=${pair%:*} name=${pair#*:}
   $EM soup --models "$OUT/$from/$from.keras" --out "$OUT/$name" --name "$name" \
       --data "$DATA" --precise-bn >"$OUT/$name.log" 2>&1
