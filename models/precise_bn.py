@@ -92,9 +92,6 @@ def precise_bn(model: keras.Model, images, *, batch_size: int = 128, seed: int =
         layer.call = lambda inputs, training=None, mask=None, _call=batch_call: _call(
             inputs, training=True, mask=mask
         )
-    # a model built as keras.Model([inputs], ...) takes a list: feed it one, or Keras warns
-    # that "the structure of `inputs` doesn't match" on every batch
-    as_input = (lambda x: [x]) if isinstance(copy.input, list) else (lambda x: x)
     try:
         order = np.random.default_rng(seed).permutation(len(images))
         n_batches = -(-len(images) // batch_size)  # sizes differ by at most one: no batch of 1
@@ -102,7 +99,9 @@ def precise_bn(model: keras.Model, images, *, batch_size: int = 128, seed: int =
         for rows in np.array_split(order, n_batches):
             for layer in layers:  # moving = old * seen/(seen+n) + batch * n/(seen+n)
                 layer.momentum = seen / (seen + len(rows))
-            copy(as_input(images[rows]), training=False)
+            # a tensor, not an array: Keras wraps a tensor for a model built with a list or
+            # tuple of one input, but warns on an array that the input structure differs
+            copy(keras.ops.convert_to_tensor(images[rows]), training=False)
             seen += len(rows)
     finally:
         for layer, (momentum, trainable) in zip(layers, saved, strict=True):
