@@ -218,7 +218,7 @@ def _split(dataset, cfg: TrainConfig):
 
     rows = np.arange(len(dataset))
     train_rows, val_rows = train_test_split(
-        rows, test_size=cfg.val_fraction, random_state=cfg.seed, stratify=dataset.labels
+        rows, test_size=cfg.val_fraction, random_state=cfg.val_seed, stratify=dataset.labels
     )
     return np.sort(train_rows), np.sort(val_rows)
 
@@ -438,7 +438,7 @@ def train(cfg: TrainConfig, verbose: int | str = "auto") -> dict:
     out.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(cfg.seed)
     full = load_dataset(
-        cfg.data, "train", cfg.classes, clean=cfg.clean, limit=cfg.limit, seed=cfg.seed
+        cfg.data, "train", cfg.classes, clean=cfg.clean, limit=cfg.limit, seed=cfg.val_seed
     )
     train_rows, val_rows = _split(full, cfg)
     classes = full.classes
@@ -607,7 +607,7 @@ def _finish(cfg: TrainConfig, out: Path, base, state: dict, full, train_rows, va
     if cfg.test_split:
         try:
             test_set = load_dataset(
-                cfg.data, cfg.test_split, cfg.classes, limit=cfg.limit, seed=cfg.seed
+                cfg.data, cfg.test_split, cfg.classes, limit=cfg.limit, seed=cfg.val_seed
             )
             test = evaluate(base, test_set.images, test_set.labels, classes, cfg.tta)
         except FileNotFoundError as error:
@@ -621,7 +621,7 @@ def _finish(cfg: TrainConfig, out: Path, base, state: dict, full, train_rows, va
         "classes": list(classes),
         "input_shape": list(full.images.shape[1:]),
         "data": data_text(cfg.data, cfg.clean),
-        "split": f"{split_text(cfg.val_fraction, cfg.seed)}: "
+        "split": f"{split_text(cfg.val_fraction, cfg.val_seed)}: "
         f"{len(full) - len(val_rows)} train / {len(val_rows)} val"
         + (f"; subset of {cfg.limit}" if cfg.limit else ""),
         "test_split": cfg.test_split,

@@ -40,6 +40,7 @@ class TrainConfig:
     val_fraction: float = 0.1
     patience: int = 20
     seed: int = 0
+    split_seed: int | None = None  # seed of the validation split (and --limit subset); None: seed
     clean: bool = True
     limit: int | None = None
     init: str | None = None
@@ -56,6 +57,11 @@ class TrainConfig:
     def last_epoch(self) -> int:
         """The epoch this run stops after: --stop-epoch, else --epochs (the schedule's span)."""
         return min(self.epochs, self.stop_epoch or self.epochs)
+
+    @property
+    def val_seed(self) -> int:
+        """Seed of the validation split and of a --limit subset: --split-seed, else --seed."""
+        return self.seed if self.split_seed is None else self.split_seed
 
     @property
     def model_name(self) -> str:

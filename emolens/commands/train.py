@@ -16,7 +16,11 @@ HELP = {
     "warmup_epochs": "epochs of linear learning-rate warm-up (default: %(default)s)",
     "patience": "stop after this many epochs without a better validation accuracy "
     "(default: %(default)s)",
-    "seed": "seed of the validation split, augmentation and initialisation (default: %(default)s)",
+    "seed": "seed of augmentation, batch order, mixing and initialisation, and of the "
+    "validation split unless --split-seed is given (default: %(default)s)",
+    "split_seed": "seed of the validation split (and of a --limit subset), so that runs of "
+    "different --seed share one validation set, e.g. a seed study or a soup's ingredients "
+    "(default: --seed)",
     "limit": "train on this many images only (a quick run; default: all)",
     "lr": "peak AdamW learning rate (default: %(default)s)",
     "weight_decay": "AdamW weight decay (default: %(default)s)",
@@ -103,6 +107,7 @@ def add_parser(subparsers) -> None:
         help="comma-separated models whose mean flip-TTA probabilities are blended into the "
         "targets by --distill (offline distillation)",
     )
+    p.add_argument("--split-seed", type=int, default=None, help=HELP["split_seed"])
     p.add_argument("--init", default=None, help="start from this trained model's backbone")
     p.add_argument("--unfreeze-from", default=None, help="fine-tune layers from this one on")
     p.add_argument(

@@ -133,6 +133,7 @@ def test_card_command_parses_back_to_the_same_config(trained):
         {"precise_bn": True},
         {"swa_from": 2, "epochs": 4},
         {"sam": 0.05},
+        {"seed": 3, "split_seed": 0},
     ],
 )
 def test_command_round_trips_any_config(changes, tmp_path):
@@ -177,6 +178,27 @@ def test_resume_continues_without_redoing_epochs(run, monkeypatch):
     assert third["history"] == second["history"]
     assert third["validation"] == second["validation"]
     assert third["test"] == second["test"]
+
+
+def test_split_seed_keeps_the_validation_set_while_seed_changes_the_training(run, tmp_path):
+    from emolens.explain.data import load_dataset
+    from emolens.models.evaluate import evaluate
+
+    cfg, first, _ = run  # seed 0: its first epoch
+    sibling = replace(cfg, out=str(tmp_path / "sibling"), epochs=1, seed=5, split_seed=0)
+    card = train(sibling, verbose=0)
+    assert card["split"].startswith(train_module.split_text(cfg.val_fraction, 0))
+    full = load_dataset("synthetic", "train", "emo3", clean=True, limit=LIMIT, seed=0)
+    _, val_rows = train_module._split(full, cfg)
+    _, other_rows = train_module._split(full, replace(cfg, seed=5))
+    assert not np.array_equal(val_rows, other_rows)  # --seed alone would move the split
+    model = zoo.load(tmp_path / "sibling" / "tiny.keras")
+    again = evaluate(model, full.images[val_rows], full.labels[val_rows], full.classes, cfg.tta)
+    assert again["accuracy"] == card["validation"]["accuracy"]
+    assert again["confusion_matrix"] == card["validation"]["confusion_matrix"]
+    # Another seed trained another model: the first epoch's loss differs from seed 0's.
+    assert card["history"][0]["loss"] != first["history"][0]["loss"]
+    assert "--seed 5 --split-seed 0" in card["command"]
 
 
 def _spy_on_build(monkeypatch) -> dict:
